@@ -1,0 +1,41 @@
+# The two set-up commands (`make run`, `make test`) and the build steps behind them.
+BUILD_DIR ?= build
+TEST_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+DATA_DIR ?= $(CURDIR)/data/worker
+GEN = -G Ninja
+
+.PHONY: bootstrap build run test unit integration bench format tidy clean
+
+bootstrap:
+	scripts/bootstrap
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) $(GEN) -DCMAKE_BUILD_TYPE=Release -DCOMFYDIST_TESTS=OFF
+
+build: bootstrap $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target comfydist
+
+run: build
+	$(BUILD_DIR)/comfydist worker --listen 127.0.0.1 --port 8189 --data-dir $(DATA_DIR)
+
+$(TEST_DIR)/build.ninja:
+	cmake -S . -B $(TEST_DIR) $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCOMFYDIST_SANITIZE=ON -DCOMFYDIST_TESTS=ON
+
+test: bootstrap $(TEST_DIR)/build.ninja
+	cmake --build $(TEST_DIR) -j $(JOBS)
+	cd $(TEST_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	cmake -S . -B $(BUILD_DIR) -DCOMFYDIST_BENCH=ON
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	bench/run_all.sh $(BUILD_DIR)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+tidy:
+	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
+
+clean:
+	rm -rf $(BUILD_DIR) $(TEST_DIR)

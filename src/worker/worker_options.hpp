@@ -1,0 +1,27 @@
+// Settings of a native worker process, as given on the command line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace comfydist::worker {
+
+struct worker_options {
+  std::vector<std::string> listen_addresses{"127.0.0.1"};
+  std::uint16_t port = 8189;
+  std::filesystem::path data_dir;
+  std::string device = "cpu";
+  int threads = 0;  // 0: all cores
+  std::optional<std::string> cors_origin;
+  double max_upload_size_mb = 100.0;
+  bool disable_metadata = false;
+};
+
+// Runs the worker until SIGINT/SIGTERM; returns the process exit code.
+int run_worker(const worker_options& options);
+
+}  // namespace comfydist::worker
