@@ -1,0 +1,31 @@
+// Per-format decoders and the EXIF orientation step shared by decode_image (internal to cd_image).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "image/codecs.hpp"
+
+namespace comfydist::image::detail {
+
+// Each decoder leaves the EXIF block it found (TIFF data with the "Exif\0\0" prefix) in exif.
+decoded_image decode_png(std::span<const std::uint8_t> bytes, const decode_limits& limits,
+                         std::vector<std::uint8_t>& exif);
+decoded_image decode_jpeg(std::span<const std::uint8_t> bytes, const decode_limits& limits,
+                          std::vector<std::uint8_t>& exif);
+decoded_image decode_webp(std::span<const std::uint8_t> bytes, const decode_limits& limits,
+                          std::vector<std::uint8_t>& exif);
+
+// Orientation tag (1-8) from an EXIF block, or 1 when missing or unreadable.
+int exif_orientation(std::span<const std::uint8_t> exif);
+
+// Rotates/flips so that an image tagged with orientation is upright (PIL's exif_transpose).
+pixel_image apply_orientation(const pixel_image& image, int orientation);
+
+// Throws std::invalid_argument when width*height is over the limit; call before allocating.
+void check_pixel_limit(std::uint64_t width, std::uint64_t height, const decode_limits& limits,
+                       const char* format);
+
+}  // namespace comfydist::image::detail
