@@ -71,6 +71,7 @@ class http_server {
   void post(std::function<void()> fn);
 
  private:
+  friend void stop_on_signals(http_server& server);
   struct impl;
   std::unique_ptr<impl> impl_;
 };
