@@ -1,0 +1,20 @@
+// Registration of the native nodes.
+#include "nodes/builtin_nodes.hpp"
+
+#include "nodes/node_catalog.hpp"
+
+namespace comfydist::nodes {
+
+void register_builtin_nodes(engine::node_registry& registry) {
+  registry.add(empty_image_node());
+  registry.add(save_image_node());
+  registry.add(preview_image_node());
+  registry.add(image_invert_node());
+  registry.add(primitive_int_node());
+  registry.add(primitive_float_node());
+  registry.add(primitive_string_node());
+  registry.add(primitive_string_multiline_node());
+  registry.add(primitive_boolean_node());
+}
+
+}  // namespace comfydist::nodes
