@@ -1,0 +1,240 @@
+// The prompt lifecycle routes: queueing, queue and history views, interrupt and free.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/api_error.hpp"
+#include "common/clock.hpp"
+#include "common/uuid.hpp"
+#include "engine/prompt_validator.hpp"
+#include "worker/prompt_request.hpp"
+#include "worker/route_helpers.hpp"
+#include "worker/routes.hpp"
+
+namespace comfydist::worker {
+namespace {
+
+constexpr std::size_t kMaxPromptNodes = 10000;
+
+json prompt_error_body(const engine::error_object& error, const json& node_errors) {
+  json body = json::object();
+  body["error"] = error.to_json();
+  body["node_errors"] = node_errors;
+  return body;
+}
+
+// An optional JSON body: empty or invalid is treated as {} (ComfyUI's /interrupt and /free).
+json lenient_body(const std::string& body) {
+  if (body.empty()) {
+    return json::object();
+  }
+  try {
+    json parsed = parse_json_body(body);
+    return parsed.is_object() ? parsed : json::object();
+  } catch (const api_error&) {
+    return json::object();
+  }
+}
+
+json object_body(const std::string& body) {
+  json parsed = parse_json_body(body);
+  if (!parsed.is_object()) {
+    throw api_error(400, "invalid_request", "the request body must be a JSON object");
+  }
+  return parsed;
+}
+
+std::vector<std::string> id_list(const json& body, const char* key) {
+  std::vector<std::string> ids;
+  const auto it = body.find(key);
+  if (it == body.end()) {
+    return ids;
+  }
+  if (!it->is_array()) {
+    throw api_error(400, "invalid_request", std::string("'") + key + "' must be a list of prompt ids");
+  }
+  for (const auto& id : *it) {
+    if (!id.is_string()) {
+      throw api_error(400, "invalid_request", std::string("'") + key + "' must hold strings");
+    }
+    ids.push_back(id.get<std::string>());
+  }
+  return ids;
+}
+
+bool truthy(const json& body, const char* key) {
+  const auto it = body.find(key);
+  return it != body.end() && ((it->is_boolean() && it->get<bool>()) ||
+                              (it->is_number() && it->get<double>() != 0.0));
+}
+
+std::optional<long long> int_query(const net::http_request& request, const std::string& name) {
+  const auto value = request.query_param(name);
+  if (!value) {
+    return std::nullopt;
+  }
+  try {
+    std::size_t used = 0;
+    const long long parsed = std::stoll(*value, &used);
+    if (used != value->size()) {
+      throw std::invalid_argument("trailing text");
+    }
+    return parsed;
+  } catch (const std::exception&) {
+    throw api_error(400, "invalid_query", "'" + name + "' must be an integer, got '" + *value + "'");
+  }
+}
+
+void post_prompt(worker_context& context, const net::http_request& request,
+                 const net::http_responder& reply) {
+  const prompt_request parsed = parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
+
+  // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
+  json number;
+  if (parsed.number) {
+    number = *parsed.number;
+  } else {
+    const std::int64_t n = context.next_number.fetch_add(1);
+    number = parsed.front ? -n : n;
+  }
+
+  if (!parsed.prompt) {
+    reply(json_reply(400, prompt_error_body({"no_prompt", "No prompt provided",
+                                             "No prompt provided", json::object()},
+                                            json::object())));
+    return;
+  }
+  std::string prompt_id;
+  if (parsed.prompt_id.is_null()) {
+    prompt_id = make_uuid4();
+  } else if (parsed.prompt_id.is_string() && is_canonical_uuid(parsed.prompt_id.get<std::string>())) {
+    prompt_id = parsed.prompt_id.get<std::string>();
+  } else {
+    reply(json_reply(
+        400, prompt_error_body(
+                 {"invalid_prompt_id", "prompt_id must be a valid UUID",
+                  "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it "
+                  "to let the server generate one",
+                  json::object()},
+                 json::object())));
+    return;
+  }
+
+  json prompt = *parsed.prompt;
+  const engine::validation_result result = engine::validate_prompt(
+      prompt, parsed.partial_execution_targets, context.registry, context.environment);
+
+  json extra_data = parsed.extra_data;
+  if (parsed.client_id) {
+    extra_data["client_id"] = *parsed.client_id;
+  }
+  if (!result.ok) {
+    reply(json_reply(400, prompt_error_body(*result.error, result.node_errors)));
+    return;
+  }
+  engine::queue_item item;
+  item.number = number;
+  item.prompt_id = prompt_id;
+  item.prompt = std::move(prompt);
+  for (const char* key : {"auth_token_comfy_org", "api_key_comfy_org"}) {
+    if (extra_data.contains(key)) {
+      item.sensitive[key] = extra_data[key];
+      extra_data.erase(key);
+    }
+  }
+  extra_data["create_time"] = now_ms();
+  item.extra_data = std::move(extra_data);
+  item.outputs = result.outputs;
+  if (!context.queue->put(std::move(item))) {
+    throw api_error(429, "queue_full", "the queue is full; wait for pending prompts to finish");
+  }
+  json body = json::object();
+  body["prompt_id"] = prompt_id;
+  body["number"] = number;
+  body["node_errors"] = result.node_errors;
+  reply(json_reply(200, body));
+}
+
+}  // namespace
+
+void add_prompt_routes(net::http_server& server, worker_context& context) {
+  add_api_route(server, "POST", "/prompt",
+                [&context](net::http_request request, net::http_responder reply) {
+                  post_prompt(context, request, reply);
+                });
+  add_api_route(server, "GET", "/prompt", [&context](net::http_request, net::http_responder reply) {
+    json exec_info = json::object();
+    exec_info["queue_remaining"] = context.queue->remaining();
+    json body = json::object();
+    body["exec_info"] = exec_info;
+    reply(json_reply(200, body));
+  });
+  add_api_route(server, "GET", "/queue", [&context](net::http_request, net::http_responder reply) {
+    reply(json_reply(200, context.queue->queue_json()));
+  });
+  add_api_route(server, "POST", "/queue",
+                [&context](net::http_request request, net::http_responder reply) {
+                  const json body = object_body(request.body);
+                  const auto ids = id_list(body, "delete");
+                  if (truthy(body, "clear")) {
+                    context.queue->wipe_pending();
+                  }
+                  if (!ids.empty()) {
+                    context.queue->delete_pending(ids);
+                  }
+                  reply(net::http_response::empty(200));
+                });
+  add_api_route(server, "GET", "/history",
+                [&context](net::http_request request, net::http_responder reply) {
+                  const auto max_items = int_query(request, "max_items");
+                  const auto offset = int_query(request, "offset");
+                  if (max_items && *max_items < 0) {
+                    throw api_error(400, "invalid_query", "'max_items' must not be negative");
+                  }
+                  std::optional<std::size_t> limit;
+                  if (max_items) {
+                    limit = static_cast<std::size_t>(*max_items);
+                  }
+                  reply(json_reply(200, context.queue->history_json(limit, offset)));
+                });
+  add_api_route(server, "GET", "/history/{prompt_id}",
+                [&context](net::http_request request, net::http_responder reply) {
+                  reply(json_reply(200, context.queue->history_entry_json(
+                                            request.path_params.at("prompt_id"))));
+                });
+  add_api_route(server, "POST", "/history",
+                [&context](net::http_request request, net::http_responder reply) {
+                  const json body = object_body(request.body);
+                  const auto ids = id_list(body, "delete");
+                  if (truthy(body, "clear")) {
+                    context.queue->wipe_history();
+                  }
+                  if (!ids.empty()) {
+                    context.queue->delete_history(ids);
+                  }
+                  reply(net::http_response::empty(200));
+                });
+  add_api_route(server, "POST", "/interrupt",
+                [&context](net::http_request request, net::http_responder reply) {
+                  const json body = lenient_body(request.body);
+                  const auto target = body.find("prompt_id");
+                  if (target != body.end() && target->is_string()) {
+                    const auto running = context.queue->running_prompt_id();
+                    if (running && *running == target->get<std::string>()) {
+                      context.executor->interrupt();
+                    }
+                  } else {
+                    context.executor->interrupt();
+                  }
+                  reply(net::http_response::empty(200));
+                });
+  add_api_route(server, "POST", "/free",
+                [&context](net::http_request request, net::http_responder reply) {
+                  const json body = lenient_body(request.body);
+                  context.loop->request_free(truthy(body, "unload_models"),
+                                             truthy(body, "free_memory"));
+                  reply(net::http_response::empty(200));
+                });
+}
+
+}  // namespace comfydist::worker
