@@ -17,7 +17,7 @@ resample_method parse_resample_method(std::string_view name);
 // One image, interleaved H×W×C float (values nominally 0..1), to new_height×new_width×C.
 // Lanczos converts to uint8 with clip+truncate (255*x), resizes like PIL, and divides by 255.
 // Bicubic is not clamped (it may overshoot 0..1, as in PyTorch).
-std::vector<float> resample(const float* src, int height, int width, int channels,
-                            int new_height, int new_width, resample_method method);
+std::vector<float> resample(const float* src, int height, int width, int channels, int new_height,
+                            int new_width, resample_method method);
 
 }  // namespace comfydist::image
