@@ -25,7 +25,9 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
-  const auto tmp = path.parent_path() / ("." + path.filename().string() + "." + make_uuid4_hex() + ".tmp");
+  std::string tmp_name = ".";
+  tmp_name.append(path.filename().string()).append(".").append(make_uuid4_hex()).append(".tmp");
+  const auto tmp = path.parent_path() / tmp_name;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw std::runtime_error("cannot create '" + tmp.string() + "': " + std::strerror(errno));
