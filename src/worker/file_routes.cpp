@@ -85,6 +85,7 @@ struct view_request {
   std::string filename;
   std::optional<std::string> preview;
   std::string channel;
+  bool channel_given = false;
 };
 
 view_request resolve_view(const worker_context& context, const net::http_request& request) {
@@ -130,6 +131,7 @@ view_request resolve_view(const worker_context& context, const net::http_request
   view.filename = name;
   view.preview = request.query_param("preview");
   view.channel = request.query_param("channel").value_or("rgba");
+  view.channel_given = request.query_param("channel").has_value();
   return view;
 }
 
@@ -183,7 +185,9 @@ net::http_response encode_variant(const view_request& view) {
         quality = std::min(100, std::stoi(last));
       }
     }
-    if ((format != "webp" && format != "jpeg") || view.channel.find('a') != std::string::npos) {
+    // Only an explicit channel with alpha forces WebP; the default channel (rgba) does not.
+    if ((format != "webp" && format != "jpeg") ||
+        (view.channel_given && view.channel.find('a') != std::string::npos)) {
       format = "webp";
     }
     if (format == "jpeg" || view.channel == "rgb") {

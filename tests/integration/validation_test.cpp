@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "worker_process.hpp"
 
@@ -124,7 +125,7 @@ TEST_F(Validation, CyclesAreReported) {
 }
 
 TEST_F(Validation, PromptIdMustBeCanonical) {
-  for (const json bad : {json("ABCDEF00-0000-4000-8000-000000000000"), json("not-a-uuid"), json(5),
+  for (const json& bad : {json("ABCDEF00-0000-4000-8000-000000000000"), json("not-a-uuid"), json(5),
                          json("abcdef0000004000800000000000000")}) {
     json body = json::parse(R"({"prompt": {"1": {"class_type": "PrimitiveInt", "inputs": {"value": 1}}}})");
     body["prompt_id"] = bad;
