@@ -32,6 +32,8 @@ struct http_server::impl {
         ioc(std::max(1, ctx->options.io_threads)) {}
 
   bool on_io_thread() const { return current_server == this; }
+  // Stops accepting, closes every connection and lets the I/O threads run out of work.
+  void request_stop();
 
   void join_threads() {
     std::lock_guard join_lock(join_mutex);
@@ -163,13 +165,24 @@ void http_server::wait() {
 
 void http_server::stop() {
   auto& self = *impl_;
+  bool first = false;
   {
     std::lock_guard lock(self.mutex);
-    if (self.stop_requested) {
-      return;
-    }
+    first = !self.stop_requested;
     self.stop_requested = true;
   }
+  if (first) {
+    self.request_stop();
+  }
+  // From an I/O thread (a handler or the signal hook) joining would deadlock; wait() or the
+  // destructor joins instead.
+  if (!self.on_io_thread()) {
+    self.join_threads();
+  }
+}
+
+void http_server::impl::request_stop() {
+  auto& self = *this;
   for (const auto& l : self.listeners) {
     l->close();
   }
@@ -182,11 +195,6 @@ void http_server::stop() {
   self.ctx->sessions.close_all();
   self.work.reset();
   self.cv.notify_all();
-  // From an I/O thread (a handler or the signal hook) joining would deadlock; wait() or the
-  // destructor joins instead.
-  if (!self.on_io_thread()) {
-    self.join_threads();
-  }
 }
 
 void http_server::post(std::function<void()> fn) {

@@ -177,8 +177,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
       parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
           ctx_->options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
       parser.body_limit(ctx_->options.max_body_bytes);
-      stream_.expires_after(timeout_);
-      auto [ec, bytes] = co_await http::async_read(stream_, buffer, parser, use_tuple);
+      stream_.expires_after(timeout_);  // one deadline for the whole request
+      auto ec = co_await read_request(buffer, parser);
       if (ec) {
         co_await on_read_error(ec, parser);
         break;
@@ -195,6 +195,30 @@ class http_session : public std::enable_shared_from_this<http_session> {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
+  }
+
+  // Reads the header, answers "Expect: 100-continue" (curl -F sends it for large uploads; a body
+  // over the limit fails on its Content-Length before the client sends it), then reads the body.
+  asio::awaitable<beast::error_code> read_request(beast::flat_buffer& buffer,
+                                                  http::request_parser<http::string_body>& parser) {
+    auto [ec, header_bytes] = co_await http::async_read_header(stream_, buffer, parser, use_tuple);
+    if (ec) {
+      co_return ec;
+    }
+    const auto& header = parser.get();
+    const auto expect = header.find(http::field::expect);
+    if (expect != header.end() && iequals(expect->value(), "100-continue") && !parser.is_done()) {
+      http::response<http::empty_body> go_on{http::status::continue_, header.version()};
+      auto [write_ec, written] = co_await http::async_write(stream_, go_on, use_tuple);
+      if (write_ec) {
+        co_return write_ec;
+      }
+    }
+    if (!parser.is_done()) {
+      auto [body_ec, body_bytes] = co_await http::async_read(stream_, buffer, parser, use_tuple);
+      co_return body_ec;
+    }
+    co_return beast::error_code{};
   }
 
   asio::awaitable<void> on_read_error(beast::error_code ec,

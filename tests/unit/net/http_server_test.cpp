@@ -113,6 +113,34 @@ TEST(http_server, body_over_the_limit_is_413_before_the_handler) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST(http_server, answers_expect_100_continue_and_refuses_large_bodies_early) {
+  http_server_options options;
+  options.max_body_bytes = 1024;
+  auto server =
+      start_server([](http_server& s) { s.add_route("POST", "/upload", echo_request()); }, options);
+  {
+    testing::raw_connection c(server->bound_port());
+    c.send(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Expect: 100-continue\r\n\r\n");
+    const auto interim = c.receive(std::chrono::seconds(5), "\r\n\r\n");
+    EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue", 0), 0U) << interim;
+    c.send("hello");
+    const auto reply = c.receive(std::chrono::seconds(5), "hello\"}");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0U) << reply;
+  }
+  {
+    // Refused on the Content-Length alone: the body is never sent.
+    testing::raw_connection c(server->bound_port());
+    c.send(
+        "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n"
+        "Expect: 100-continue\r\n\r\n");
+    const auto reply = c.receive(std::chrono::seconds(5), "}}");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0U) << reply;
+    EXPECT_NE(reply.find("payload_too_large"), std::string::npos) << reply;
+  }
+}
+
 TEST(http_server, malformed_and_oversized_headers_are_rejected) {
   http_server_options options;
   options.max_header_bytes = 2048;
