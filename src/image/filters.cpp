@@ -85,7 +85,8 @@ std::vector<float> sharpen_kernel(int size, float sigma, float alpha) {
 }
 
 std::vector<float> convolve_reflect(const float* src, int height, int width, int channels,
-                                    const std::vector<float>& kernel, int kernel_size) {
+                                    const std::vector<float>& kernel, int kernel_size,
+                                    const std::function<void()>& on_rows) {
   check_size(kernel_size);
   if (kernel.size() != static_cast<std::size_t>(kernel_size) * kernel_size) {
     throw std::invalid_argument("kernel has the wrong number of elements");
@@ -112,6 +113,9 @@ std::vector<float> convolve_reflect(const float* src, int height, int width, int
   // Accumulating whole rows keeps the innermost loop contiguous and vectorisable.
   std::vector<float> out(row_size * static_cast<std::size_t>(height), 0.0f);
   for (int y = 0; y < height; ++y) {
+    if (on_rows && y % 16 == 15) {
+      on_rows();
+    }
     float* acc = out.data() + static_cast<std::size_t>(y) * row_size;
     for (int ky = 0; ky < kernel_size; ++ky) {
       const float* in_row = padded.data() + static_cast<std::size_t>(y + ky) * padded_stride;

@@ -2,6 +2,7 @@
 // ImageSharpen (comfy_extras/nodes_post_processing.py).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 namespace comfydist::image {
@@ -17,8 +18,10 @@ std::vector<float> sharpen_kernel(int size, float sigma, float alpha);
 // (odd size), each channel independently, over a 'reflect' border (mirror without repeating the
 // edge pixel) as F.pad(..., 'reflect') + conv2d + crop do. Where the radius reaches past the
 // opposite edge (torch would refuse) the reflection keeps bouncing between the edges, so no read
-// is ever out of bounds. No clamping.
+// is ever out of bounds. No clamping. `on_rows`, when given, is called after every few output
+// rows; it may throw to abandon the work (an interrupted prompt).
 std::vector<float> convolve_reflect(const float* src, int height, int width, int channels,
-                                    const std::vector<float>& kernel, int kernel_size);
+                                    const std::vector<float>& kernel, int kernel_size,
+                                    const std::function<void()>& on_rows = {});
 
 }  // namespace comfydist::image
