@@ -31,8 +31,9 @@ engine::image_ptr convolve_batch(const engine::image_tensor& images,
   auto out = allocate_image(images.batch, images.height, images.width, images.channels);
   for (int b = 0; b < images.batch; ++b) {
     context.check_interrupt();
-    std::vector<float> result = image::convolve_reflect(
-        images.image(b), images.height, images.width, images.channels, kernel, kernel_size);
+    std::vector<float> result =
+        image::convolve_reflect(images.image(b), images.height, images.width, images.channels,
+                                kernel, kernel_size, [&context] { context.check_interrupt(); });
     if (clamp) {
       for (float& v : result) {
         v = std::clamp(v, 0.0F, 1.0F);

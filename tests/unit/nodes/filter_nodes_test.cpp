@@ -84,6 +84,16 @@ TEST(ImageBlur, RefusesARadiusAsLargeAsTheImage) {
   }
 }
 
+TEST(ImageBlur, CanBeInterruptedInsideOneImage) {
+  test_context context;
+  context.interrupt_after = 1;  // the check before the image passes, one inside fails
+  engine::node_inputs inputs;
+  inputs.values = {
+      {"image", make_image(1, 64, 64, 3, wave)}, {"blur_radius", std::int64_t{1}}, {"sigma", 1.0}};
+  EXPECT_THROW(run("ImageBlur", inputs, context), engine::interrupted_error);
+  EXPECT_EQ(context.interrupt_checks, 2);
+}
+
 TEST(ImageSharpen, MatchesTheUnsharpKernelAndClamps) {
   test_context context;
   const auto image = make_image(1, 5, 6, 3, wave);

@@ -56,6 +56,8 @@ class test_context : public engine::node_context {
   json extra_pnginfo_value = nullptr;
   bool interrupted = false;
   int interrupt_checks = 0;
+  // When >= 0, the prompt counts as interrupted after this many checks.
+  int interrupt_after = -1;
 
   const engine::node_environment& environment() const override { return env; }
   const std::string& node_id() const override { return id; }
@@ -65,7 +67,7 @@ class test_context : public engine::node_context {
   void progress(std::int64_t, std::int64_t) override { check_interrupt(); }
   void check_interrupt() override {
     ++interrupt_checks;
-    if (interrupted) {
+    if (interrupted || (interrupt_after >= 0 && interrupt_checks > interrupt_after)) {
       throw engine::interrupted_error();
     }
   }
