@@ -182,19 +182,18 @@ void http_server::stop() {
 }
 
 void http_server::impl::request_stop() {
-  auto& self = *this;
-  for (const auto& l : self.listeners) {
+  for (const auto& l : listeners) {
     l->close();
   }
-  if (self.signals) {
-    asio::post(self.ioc, [signals = self.signals] {
+  if (signals) {
+    asio::post(ioc, [signals = signals] {
       boost::system::error_code ignored;
       signals->cancel(ignored);
     });
   }
-  self.ctx->sessions.close_all();
-  self.work.reset();
-  self.cv.notify_all();
+  ctx->sessions.close_all();
+  work.reset();
+  cv.notify_all();
 }
 
 void http_server::post(std::function<void()> fn) {
