@@ -163,7 +163,7 @@ TEST(PromptFlow, InterruptStopsALongPrompt) {
   const std::string client = "client-interrupt";
   ws_listener ws(worker.port(), client);
   const json prompt = json::parse(R"({
-    "1": {"class_type": "EmptyImage", "inputs": {"width": 2048, "height": 2048, "batch_size": 64, "color": 0}},
+    "1": {"class_type": "EmptyImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 16, "color": 0}},
     "2": {"class_type": "ImageBlur", "inputs": {"image": ["1", 0], "blur_radius": 31, "sigma": 1.0}},
     "3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}})");
   const json reply = queue(worker, prompt, client);
@@ -182,7 +182,7 @@ TEST(PromptFlow, QueueClearDeleteAndHistoryDelete) {
   ws_listener ws(worker.port(), client);
   // A slow first prompt keeps the others pending.
   const json slow = json::parse(R"({
-    "1": {"class_type": "EmptyImage", "inputs": {"width": 2048, "height": 2048, "batch_size": 64, "color": 0}},
+    "1": {"class_type": "EmptyImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 16, "color": 0}},
     "2": {"class_type": "ImageBlur", "inputs": {"image": ["1", 0], "blur_radius": 31, "sigma": 1.0}},
     "3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}})");
   const json first = queue(worker, slow, client);
