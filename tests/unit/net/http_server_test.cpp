@@ -233,6 +233,54 @@ TEST(http_server, thrown_errors_and_dropped_responders_become_json_errors) {
   EXPECT_EQ(get(*server, "/twice").body, "1");  // the server is still serving
 }
 
+TEST(http_server, a_responder_outliving_the_server_is_harmless) {
+  std::mutex mutex;
+  std::vector<http_responder> kept;
+  auto server = start_server([&](http_server& s) {
+    s.add_route("GET", "/hold", [&](http_request, http_responder respond) {
+      std::lock_guard lock(mutex);
+      kept.push_back(std::move(respond));
+    });
+  });
+  std::thread client([port = server->bound_port()] {
+    EXPECT_THROW(http_fetch("127.0.0.1", port, "GET", "/hold", {}, {}, std::chrono::seconds(5)),
+                 std::runtime_error);
+  });
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return kept.size() == 1;
+  }));
+  server.reset();  // closes the waiting connection
+  client.join();
+  kept.front()(http_response::json(200, "{}"));  // nobody to deliver to: dropped quietly
+  kept.clear();
+}
+
+TEST(http_server, request_headers_are_lowercase_and_response_headers_pass_through) {
+  auto server = start_server([](http_server& s) {
+    s.add_route("GET", "/h", [](http_request request, http_responder respond) {
+      http_response r =
+          http_response::json(200, json{{"custom", request.header("x-custom").value_or("")},
+                                        {"remote", request.remote_address},
+                                        {"target", request.target}}
+                                       .dump());
+      r.headers.emplace_back("Server", "ComfyUI-compatible");
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      r.headers.emplace_back("Content-Length", "999");  // ignored: the server computes it
+      respond(std::move(r));
+    });
+  });
+  const auto r = get(*server, "/h?a=%20", {{"X-Custom", "yes"}});
+  ASSERT_EQ(r.status, 200);
+  const auto body = json::parse(r.body);
+  EXPECT_EQ(body["custom"], "yes");
+  EXPECT_EQ(body["remote"], "127.0.0.1");
+  EXPECT_EQ(body["target"], "/h?a=%20");
+  EXPECT_EQ(r.headers.at("server"), "ComfyUI-compatible");
+  EXPECT_EQ(r.headers.at("cache-control"), "no-cache");
+  EXPECT_EQ(r.headers.at("content-length"), std::to_string(r.body.size()));
+}
+
 TEST(http_server, streams_files_and_404s_missing_ones) {
   const auto dir = std::filesystem::temp_directory_path() / "comfydist_net_file_test";
   std::filesystem::create_directories(dir);
