@@ -4,6 +4,8 @@ TEST_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 DATA_DIR ?= $(CURDIR)/data/worker
 GEN = -G Ninja
+# ccache and precompiled headers work together only with these relaxations.
+export CCACHE_SLOPPINESS = pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: bootstrap build run test unit integration bench format tidy clean
 

@@ -17,7 +17,8 @@ inline std::vector<std::uint8_t> make_bench_image(int width, int height) {
       const std::size_t i = (static_cast<std::size_t>(y) * width + x) * 3;
       pixels[i] = static_cast<std::uint8_t>(((x * 255) / width + noise) & 0xFF);
       pixels[i + 1] = static_cast<std::uint8_t>(((y * 255) / height + noise) & 0xFF);
-      pixels[i + 2] = static_cast<std::uint8_t>((((x + y) * 127) / (width + height) + 64 + noise) & 0xFF);
+      pixels[i + 2] =
+          static_cast<std::uint8_t>((((x + y) * 127) / (width + height) + 64 + noise) & 0xFF);
     }
   }
   return pixels;

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
     bytes = png.size();
   }
   const double mb = static_cast<double>(img.pixels.size()) / 1e6;
-  std::printf("{\"encoder\": \"comfydist\", \"seconds\": %.4f, \"mb_per_s\": %.2f, \"png_bytes\": %zu}\n",
-              best, mb / best, bytes);
+  std::printf(
+      "{\"encoder\": \"comfydist\", \"seconds\": %.4f, \"mb_per_s\": %.2f, \"png_bytes\": %zu}\n",
+      best, mb / best, bytes);
   return 0;
 }

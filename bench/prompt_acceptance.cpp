@@ -44,8 +44,10 @@ int main(int argc, char** argv) {
   for (auto& t : threads) {
     t.join();
   }
-  std::printf("{\"clients\": %d, \"seconds\": %d, \"accepted\": %ld, \"refused\": %ld, \"accepted_per_s\": %.1f}\n",
-              clients, seconds, accepted.load(), refused.load(),
-              static_cast<double>(accepted.load()) / seconds);
+  std::printf(
+      "{\"clients\": %d, \"seconds\": %d, \"accepted\": %ld, \"refused\": %ld, \"accepted_per_s\": "
+      "%.1f}\n",
+      clients, seconds, accepted.load(), refused.load(),
+      static_cast<double>(accepted.load()) / seconds);
   return 0;
 }

@@ -1,6 +1,6 @@
 // The comfydist command line: one binary, one subcommand per role.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <exception>
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
                    "Send CORS headers allowing this origin; without a value: '*'")
       ->expected(0, 1)
       ->default_str("*");
-  worker_cmd->add_option("--max-upload-size", worker.max_upload_size_mb, "Largest request body in MB")
+  worker_cmd
+      ->add_option("--max-upload-size", worker.max_upload_size_mb, "Largest request body in MB")
       ->check(CLI::Range(0.001, 65536.0))
       ->capture_default_str();
   worker_cmd->add_flag("--disable-metadata", worker.disable_metadata,
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
       }
       worker.data_dir = data_dir.empty() ? default_data_dir() : std::filesystem::path(data_dir);
       if (worker.device != "cpu") {
-        spdlog::error("device '{}' is not available in this build; use --device cpu", worker.device);
+        spdlog::error("device '{}' is not available in this build; use --device cpu",
+                      worker.device);
         return 2;
       }
       return comfydist::worker::run_worker(worker);

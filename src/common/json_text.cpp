@@ -34,7 +34,8 @@ json parse_json_body(std::string_view body, std::size_t max_depth) {
   try {
     return json::parse(body);
   } catch (const json::parse_error& ex) {
-    throw api_error(400, "invalid_json", std::string("request body is not valid JSON: ") + ex.what());
+    throw api_error(400, "invalid_json",
+                    std::string("request body is not valid JSON: ") + ex.what());
   }
 }
 

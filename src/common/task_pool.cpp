@@ -13,7 +13,9 @@ task_pool::task_pool(std::size_t threads, std::size_t max_queued) : max_queued_(
   }
 }
 
-task_pool::~task_pool() { stop(); }
+task_pool::~task_pool() {
+  stop();
+}
 
 bool task_pool::submit(std::function<void()> task) {
   {

@@ -40,8 +40,8 @@ class key_builder {
     }
     json signature = json::array();
     signature.push_back(definition->name());
-    const json inputs = node.contains("inputs") && node["inputs"].is_object() ? node["inputs"]
-                                                                                : json::object();
+    const json inputs =
+        node.contains("inputs") && node["inputs"].is_object() ? node["inputs"] : json::object();
     if (definition->is_changed) {
       json fingerprint;
       if (node.contains("is_changed")) {

@@ -5,11 +5,12 @@
 
 namespace comfydist::engine {
 
-execution_loop::execution_loop(prompt_queue& queue, executor& runner,
-                               execution_listener& listener)
+execution_loop::execution_loop(prompt_queue& queue, executor& runner, execution_listener& listener)
     : queue_(queue), executor_(runner), listener_(listener) {}
 
-execution_loop::~execution_loop() { stop(); }
+execution_loop::~execution_loop() {
+  stop();
+}
 
 void execution_loop::start() {
   thread_ = std::thread([this] { loop(); });

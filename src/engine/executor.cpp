@@ -14,8 +14,8 @@
 
 namespace comfydist::engine {
 
-executor::executor(const node_registry& registry, node_environment environment,
-                   output_cache& cache, execution_listener& listener)
+executor::executor(const node_registry& registry, node_environment environment, output_cache& cache,
+                   execution_listener& listener)
     : registry_(registry),
       environment_(std::move(environment)),
       cache_(cache),
@@ -44,9 +44,8 @@ class executor::run : public node_context {
       : owner_(owner),
         item_(item),
         prompt_(item.prompt),
-        extra_pnginfo_(item.extra_data.contains("extra_pnginfo")
-                           ? item.extra_data["extra_pnginfo"]
-                           : json(nullptr)) {
+        extra_pnginfo_(item.extra_data.contains("extra_pnginfo") ? item.extra_data["extra_pnginfo"]
+                                                                 : json(nullptr)) {
     if (item.extra_data.contains("client_id") && item.extra_data["client_id"].is_string()) {
       client_id_ = item.extra_data["client_id"].get<std::string>();
     }
@@ -350,11 +349,10 @@ class executor::run : public node_context {
     meta_[id] = meta;
   }
 
-  void report_error(const std::string& id, const std::string& class_type,
-                    const node_inputs& inputs, const std::string& type,
-                    const std::string& message) {
-    spdlog::warn("prompt={} node={} class={} failed: {}: {}", item_.prompt_id, id, class_type,
-                 type, message);
+  void report_error(const std::string& id, const std::string& class_type, const node_inputs& inputs,
+                    const std::string& type, const std::string& message) {
+    spdlog::warn("prompt={} node={} class={} failed: {}: {}", item_.prompt_id, id, class_type, type,
+                 message);
     json current_inputs = json::object();
     for (const auto& [name, value] : inputs.values) {
       json shown;

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::set<std::string>& default_extensions() {
-  static const std::set<std::string> extensions{".ckpt", ".pt",  ".pt2", ".bin",
+  static const std::set<std::string> extensions{".ckpt", ".pt",          ".pt2", ".bin",
                                                 ".pth",  ".safetensors", ".pkl", ".sft"};
   return extensions;
 }
@@ -44,14 +44,32 @@ std::string lower(std::string s) {
 }  // namespace
 
 const std::vector<std::string>& model_folder_keys() {
-  static const std::vector<std::string> keys{
-      "checkpoints",         "configs",          "loras",          "vae",
-      "text_encoders",       "diffusion_models", "clip_vision",    "style_models",
-      "embeddings",          "diffusers",        "vae_approx",     "controlnet",
-      "gligen",              "upscale_models",   "latent_upscale_models",
-      "custom_nodes",        "hypernetworks",    "photomaker",     "classifiers",
-      "model_patches",       "audio_encoders",   "background_removal",
-      "frame_interpolation", "geometry_estimation", "optical_flow", "detection"};
+  static const std::vector<std::string> keys{"checkpoints",
+                                             "configs",
+                                             "loras",
+                                             "vae",
+                                             "text_encoders",
+                                             "diffusion_models",
+                                             "clip_vision",
+                                             "style_models",
+                                             "embeddings",
+                                             "diffusers",
+                                             "vae_approx",
+                                             "controlnet",
+                                             "gligen",
+                                             "upscale_models",
+                                             "latent_upscale_models",
+                                             "custom_nodes",
+                                             "hypernetworks",
+                                             "photomaker",
+                                             "classifiers",
+                                             "model_patches",
+                                             "audio_encoders",
+                                             "background_removal",
+                                             "frame_interpolation",
+                                             "geometry_estimation",
+                                             "optical_flow",
+                                             "detection"};
   return keys;
 }
 
@@ -83,10 +101,11 @@ std::optional<std::vector<std::string>> list_model_files(const model_folder_map&
     // Bounded walk: a model folder with more files than this is not browsed further.
     constexpr std::size_t kMaxFiles = 100000;
     std::size_t seen = 0;
-    for (auto entry = fs::recursive_directory_iterator(
-             dir, fs::directory_options::follow_directory_symlink |
-                      fs::directory_options::skip_permission_denied,
-             ec);
+    for (auto entry =
+             fs::recursive_directory_iterator(dir,
+                                              fs::directory_options::follow_directory_symlink |
+                                                  fs::directory_options::skip_permission_denied,
+                                              ec);
          !ec && entry != fs::recursive_directory_iterator(); entry.increment(ec)) {
       if (++seen > kMaxFiles || entry.depth() > 16) {
         break;

@@ -19,7 +19,6 @@
 
 namespace comfydist::engine {
 
-
 // The resolved inputs of one call, by input name. Accessors throw node_error("ValueError") when
 // an input is missing or of another kind, which validation normally rules out.
 class node_inputs {
@@ -75,8 +74,7 @@ struct node_definition {
   // null); returns an error text, or nothing when valid. The range and list checks are skipped
   // for inputs named in `validate_parameters`, as in ComfyUI.
   std::vector<std::string> validate_parameters;
-  std::function<std::optional<std::string>(const json& constants,
-                                           const node_environment&)>
+  std::function<std::optional<std::string>(const json& constants, const node_environment&)>
       validate;
   // IS_CHANGED: a fingerprint of the constant inputs; a different value re-runs the node.
   std::function<std::string(const json& constants, const node_environment&)> is_changed;

@@ -30,7 +30,7 @@ json node_registry::object_info(const node_environment& environment) const {
 }
 
 json node_registry::object_info(const std::string& class_type,
-                                          const node_environment& environment) const {
+                                const node_environment& environment) const {
   const auto* definition = find(class_type);
   if (definition == nullptr) {
     return json::object();

@@ -20,8 +20,7 @@ class node_registry {
   // GET /object_info: every class, dynamic parts refreshed.
   json object_info(const node_environment& environment) const;
   // GET /object_info/{class}: {class: info}, or {} when unknown.
-  json object_info(const std::string& class_type,
-                             const node_environment& environment) const;
+  json object_info(const std::string& class_type, const node_environment& environment) const;
 
  private:
   std::map<std::string, node_definition> definitions_;

@@ -17,9 +17,8 @@ struct opaque_value {
   std::size_t byte_size = 0;  // for the cache's memory accounting
 };
 
-using node_value =
-    std::variant<std::monostate, std::int64_t, double, bool, std::string, image_ptr, mask_ptr,
-                 std::shared_ptr<const opaque_value>>;
+using node_value = std::variant<std::monostate, std::int64_t, double, bool, std::string, image_ptr,
+                                mask_ptr, std::shared_ptr<const opaque_value>>;
 
 std::size_t value_byte_size(const node_value& value);
 

@@ -7,7 +7,9 @@ namespace comfydist::engine {
 namespace {
 
 // std heap functions build a max-heap; inverting the order gives heapq's min-heap.
-bool heap_order(const queue_item& a, const queue_item& b) { return runs_before(b, a); }
+bool heap_order(const queue_item& a, const queue_item& b) {
+  return runs_before(b, a);
+}
 
 }  // namespace
 

@@ -144,8 +144,8 @@ json coerce_int(const json& v) {
       ok = digits[i] >= '0' && digits[i] <= '9';
     }
     if (!ok) {
-      throw validation_exception{
-          "ValueError", "invalid literal for int() with base 10: " + python_repr(v)};
+      throw validation_exception{"ValueError",
+                                 "invalid literal for int() with base 10: " + python_repr(v)};
     }
     try {
       return static_cast<std::int64_t>(std::stoll(digits));
@@ -155,8 +155,8 @@ json coerce_int(const json& v) {
   }
   const std::string kind = v.is_null() ? "NoneType" : v.is_array() ? "list" : "dict";
   throw validation_exception{
-      "TypeError", "int() argument must be a string, a bytes-like object or a real number, not '" +
-                       kind + "'"};
+      "TypeError",
+      "int() argument must be a string, a bytes-like object or a real number, not '" + kind + "'"};
 }
 
 json coerce_float(const json& v) {
@@ -245,8 +245,8 @@ class validator {
       details += id + " (" + prompt_[id].value("class_type", std::string("?")) + ") -> ";
       ids.push_back(id);
     }
-    details += cycle.front() + " (" + prompt_[cycle.front()].value("class_type", std::string("?")) +
-               ")";
+    details +=
+        cycle.front() + " (" + prompt_[cycle.front()].value("class_type", std::string("?")) + ")";
     for (const auto& id : cycle) {
       error_object error{"dependency_cycle", "Dependency cycle detected", details, json::object()};
       error.extra_info["node_id"] = id;
@@ -372,8 +372,8 @@ class validator {
       }
       if (const auto max = options.find("max"); max != options.end() && max->is_number()) {
         if (v > max->get<double>()) {
-          push_range_error("value_bigger_than_max", "bigger than max of", name, entry, value,
-                           *max, check);
+          push_range_error("value_bigger_than_max", "bigger than max of", name, entry, value, *max,
+                           check);
           return;
         }
       }
@@ -384,9 +384,9 @@ class validator {
       });
       if (!found) {
         const bool long_list = allowed->size() > 20;
-        const std::string list_text = long_list
-                                          ? "(list of length " + std::to_string(allowed->size()) + ")"
-                                          : python_repr(*allowed);
+        const std::string list_text =
+            long_list ? "(list of length " + std::to_string(allowed->size()) + ")"
+                      : python_repr(*allowed);
         error_object error{"value_not_in_list", "Value not in list",
                            name + ": " + python_repr(value) + " not in " + list_text,
                            json::object()};
@@ -415,8 +415,8 @@ class validator {
                   node_check& check) {
     if (value.size() != 2) {
       error_object error{"bad_linked_input",
-                         "Bad linked input, must be a length-2 list of [node_id, slot_index]",
-                         name, json::object()};
+                         "Bad linked input, must be a length-2 list of [node_id, slot_index]", name,
+                         json::object()};
       error.extra_info["input_name"] = name;
       error.extra_info["input_config"] = entry;
       error.extra_info["received_value"] = value;
@@ -427,7 +427,8 @@ class validator {
     const json& source = value[0];
     const std::string source_id = source.is_string() ? source.get<std::string>() : source.dump();
     if (!source.is_string() || !prompt_.contains(source_id)) {
-      throw validation_exception{"KeyError", source.is_string() ? python_repr(source) : source.dump()};
+      throw validation_exception{"KeyError",
+                                 source.is_string() ? python_repr(source) : source.dump()};
     }
     const json& source_node = prompt_[source_id];
     const node_definition* source_definition =
@@ -444,10 +445,10 @@ class validator {
     const std::string received = outputs[static_cast<std::size_t>(slot)].get<std::string>();
     const std::string expected = input_type_name(entry);
     if (!types_match(received, expected)) {
-      error_object error{"return_type_mismatch", "Return type mismatch between linked nodes",
-                         name + ", received_type(" + received + ") mismatch input_type(" +
-                             expected + ")",
-                         json::object()};
+      error_object error{
+          "return_type_mismatch", "Return type mismatch between linked nodes",
+          name + ", received_type(" + received + ") mismatch input_type(" + expected + ")",
+          json::object()};
       error.extra_info["input_name"] = name;
       error.extra_info["input_config"] = entry;
       error.extra_info["received_type"] = received;
@@ -461,8 +462,8 @@ class validator {
         check.ok = false;
       }
     } catch (const validation_exception& ex) {
-      error_object error{"exception_during_inner_validation", "Exception when validating inner node",
-                         ex.message, json::object()};
+      error_object error{"exception_during_inner_validation",
+                         "Exception when validating inner node", ex.message, json::object()};
       error.extra_info["input_name"] = name;
       error.extra_info["input_config"] = entry;
       error.extra_info["exception_message"] = ex.message;
@@ -523,8 +524,8 @@ validation_result validate_prompt(json& prompt,
       return result;
     }
     if (definition->output_node() &&
-        (!partial_targets ||
-         std::find(partial_targets->begin(), partial_targets->end(), id) != partial_targets->end())) {
+        (!partial_targets || std::find(partial_targets->begin(), partial_targets->end(), id) !=
+                                 partial_targets->end())) {
       outputs.push_back(id);
     }
   }
@@ -582,7 +583,7 @@ validation_result validate_prompt(json& prompt,
       details += (i == 0 ? "" : "\n") + detail_lines[i];
     }
     result.error = error_object{"prompt_outputs_failed_validation",
-                               "Prompt outputs failed validation", details, json::object()};
+                                "Prompt outputs failed validation", details, json::object()};
     return result;
   }
   result.ok = true;

@@ -49,8 +49,7 @@ std::string format(const json& value, bool repr) {
     case json::value_t::number_float:
       return python_float_str(value.get<double>());
     case json::value_t::string:
-      return repr ? repr_string(value.get_ref<const std::string&>())
-                  : value.get<std::string>();
+      return repr ? repr_string(value.get_ref<const std::string&>()) : value.get<std::string>();
     case json::value_t::array: {
       std::string out = "[";
       bool first = true;
@@ -93,11 +92,10 @@ std::string python_float_str(double value) {
   const double magnitude = std::fabs(value);
   // Python uses scientific notation below 1e-4 and from 1e16 on.
   const bool scientific = magnitude != 0.0 && (magnitude < 1e-4 || magnitude >= 1e16);
-  const auto result = scientific
-                          ? std::to_chars(buffer, buffer + sizeof buffer, value,
-                                          std::chars_format::scientific)
-                          : std::to_chars(buffer, buffer + sizeof buffer, value,
-                                          std::chars_format::fixed);
+  const auto result =
+      scientific
+          ? std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific)
+          : std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed);
   std::string out(buffer, result.ptr);
   if (scientific) {
     // to_chars writes "1e+30" / "1.5e-05"; Python writes the same.
@@ -109,8 +107,12 @@ std::string python_float_str(double value) {
   return out;
 }
 
-std::string python_str(const json& value) { return format(value, false); }
+std::string python_str(const json& value) {
+  return format(value, false);
+}
 
-std::string python_repr(const json& value) { return format(value, true); }
+std::string python_repr(const json& value) {
+  return format(value, true);
+}
 
 }  // namespace comfydist::engine

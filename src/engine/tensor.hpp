@@ -24,14 +24,16 @@ struct image_tensor {
     if (b < 0 || h < 0 || w < 0 || c < 0) {
       throw std::invalid_argument("negative tensor dimension");
     }
-    return static_cast<std::size_t>(b) * static_cast<std::size_t>(h) *
-           static_cast<std::size_t>(w) * static_cast<std::size_t>(c);
+    return static_cast<std::size_t>(b) * static_cast<std::size_t>(h) * static_cast<std::size_t>(w) *
+           static_cast<std::size_t>(c);
   }
   std::size_t image_elements() const {
     return static_cast<std::size_t>(height) * static_cast<std::size_t>(width) *
            static_cast<std::size_t>(channels);
   }
-  float* image(int index) { return data.data() + image_elements() * static_cast<std::size_t>(index); }
+  float* image(int index) {
+    return data.data() + image_elements() * static_cast<std::size_t>(index);
+  }
   const float* image(int index) const {
     return data.data() + image_elements() * static_cast<std::size_t>(index);
   }

@@ -34,7 +34,7 @@ class client_hub : public engine::execution_listener {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::weak_ptr<net::websocket_connection>> sockets_;
-  std::map<std::uint64_t, std::string> sids_;  // connection id → sid
+  std::map<std::uint64_t, std::string> sids_;                          // connection id → sid
   std::optional<std::pair<std::string, std::string>> last_executing_;  // (client, node)
 };
 

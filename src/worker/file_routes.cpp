@@ -169,7 +169,8 @@ net::http_response encode_variant(const view_request& view) {
   try {
     decoded = image::decode_image(bytes);
   } catch (const std::invalid_argument& ex) {
-    throw api_error(400, "invalid_image", std::string("cannot decode '") + view.filename + "': " + ex.what());
+    throw api_error(400, "invalid_image",
+                    std::string("cannot decode '") + view.filename + "': " + ex.what());
   }
   net::http_response response;
   response.headers.emplace_back("Content-Disposition", disposition(view.filename));
@@ -261,7 +262,8 @@ json upload_image(worker_context& context, const net::http_request& request) {
     }
   }
   if (image_part == nullptr || !image_part->filename || image_part->filename->empty()) {
-    throw api_error(400, "missing_image", "the form needs a file field named 'image' with a file name");
+    throw api_error(400, "missing_image",
+                    "the form needs a file field named 'image' with a file name");
   }
   const std::string type = part_text(parts, "type", "input");
   const auto base = folder_for_type(context, type);
@@ -282,7 +284,8 @@ json upload_image(worker_context& context, const net::http_request& request) {
     const auto decoded = image::decode_image(image_part->data);
     (void)decoded;
   } catch (const std::invalid_argument& ex) {
-    throw api_error(400, "invalid_image", "'" + filename + "' is not a readable image: " + ex.what());
+    throw api_error(400, "invalid_image",
+                    "'" + filename + "' is not a readable image: " + ex.what());
   }
 
   const std::lock_guard lock(context.upload_mutex);

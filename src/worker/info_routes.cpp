@@ -66,19 +66,20 @@ void add_info_routes(net::http_server& server, worker_context& context) {
                 [&context](net::http_request, net::http_responder reply) {
                   reply(json_reply(200, context.registry.object_info(context.environment)));
                 });
-  add_api_route(server, "GET", "/object_info/{node_class}",
-                [&context](net::http_request request, net::http_responder reply) {
-                  reply(json_reply(200, context.registry.object_info(
-                                            request.path_params.at("node_class"),
-                                            context.environment)));
-                });
+  add_api_route(
+      server, "GET", "/object_info/{node_class}",
+      [&context](net::http_request request, net::http_responder reply) {
+        reply(json_reply(200, context.registry.object_info(request.path_params.at("node_class"),
+                                                           context.environment)));
+      });
   add_api_route(server, "GET", "/system_stats",
                 [&context](net::http_request, net::http_responder reply) {
                   reply(json_reply(200, system_stats(context)));
                 });
-  add_api_route(server, "GET", "/features", [&context](net::http_request, net::http_responder reply) {
-    reply(json_reply(200, server_features(context)));
-  });
+  add_api_route(server, "GET", "/features",
+                [&context](net::http_request, net::http_responder reply) {
+                  reply(json_reply(200, server_features(context)));
+                });
   add_api_route(server, "GET", "/models", [](net::http_request, net::http_responder reply) {
     reply(json_reply(200, engine::model_folder_keys()));
   });
@@ -92,16 +93,16 @@ void add_info_routes(net::http_server& server, worker_context& context) {
                   }
                   reply(json_reply(200, *files));
                 });
-  add_api_route(server, "GET", "/embeddings",
-                [&context](net::http_request, net::http_responder reply) {
-                  json names = json::array();
-                  const auto files =
-                      engine::list_model_files(context.environment.model_folders, "embeddings");
-                  for (const auto& file : files.value_or(std::vector<std::string>{})) {
-                    names.push_back(std::filesystem::path(file).replace_extension().generic_string());
-                  }
-                  reply(json_reply(200, names));
-                });
+  add_api_route(
+      server, "GET", "/embeddings", [&context](net::http_request, net::http_responder reply) {
+        json names = json::array();
+        const auto files =
+            engine::list_model_files(context.environment.model_folders, "embeddings");
+        for (const auto& file : files.value_or(std::vector<std::string>{})) {
+          names.push_back(std::filesystem::path(file).replace_extension().generic_string());
+        }
+        reply(json_reply(200, names));
+      });
   add_api_route(server, "GET", "/extensions", [](net::http_request, net::http_responder reply) {
     reply(json_reply(200, json::array()));
   });

@@ -69,7 +69,8 @@ prompt_request parse_prompt_request(const json& body, std::size_t max_nodes) {
   }
   if (const auto it = body.find("partial_execution_targets"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) {
-      throw api_error(400, "invalid_request", "'partial_execution_targets' must be a list of node ids");
+      throw api_error(400, "invalid_request",
+                      "'partial_execution_targets' must be a list of node ids");
     }
     std::vector<std::string> targets;
     for (const auto& target : *it) {

@@ -51,7 +51,8 @@ std::vector<std::string> id_list(const json& body, const char* key) {
     return ids;
   }
   if (!it->is_array()) {
-    throw api_error(400, "invalid_request", std::string("'") + key + "' must be a list of prompt ids");
+    throw api_error(400, "invalid_request",
+                    std::string("'") + key + "' must be a list of prompt ids");
   }
   for (const auto& id : *it) {
     if (!id.is_string()) {
@@ -64,8 +65,8 @@ std::vector<std::string> id_list(const json& body, const char* key) {
 
 bool truthy(const json& body, const char* key) {
   const auto it = body.find(key);
-  return it != body.end() && ((it->is_boolean() && it->get<bool>()) ||
-                              (it->is_number() && it->get<double>() != 0.0));
+  return it != body.end() &&
+         ((it->is_boolean() && it->get<bool>()) || (it->is_number() && it->get<double>() != 0.0));
 }
 
 std::optional<long long> int_query(const net::http_request& request, const std::string& name) {
@@ -81,13 +82,15 @@ std::optional<long long> int_query(const net::http_request& request, const std::
     }
     return parsed;
   } catch (const std::exception&) {
-    throw api_error(400, "invalid_query", "'" + name + "' must be an integer, got '" + *value + "'");
+    throw api_error(400, "invalid_query",
+                    "'" + name + "' must be an integer, got '" + *value + "'");
   }
 }
 
 void post_prompt(worker_context& context, const net::http_request& request,
                  const net::http_responder& reply) {
-  const prompt_request parsed = parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
+  const prompt_request parsed =
+      parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
 
   // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
   json number;
@@ -107,7 +110,8 @@ void post_prompt(worker_context& context, const net::http_request& request,
   std::string prompt_id;
   if (parsed.prompt_id.is_null()) {
     prompt_id = make_uuid4();
-  } else if (parsed.prompt_id.is_string() && is_canonical_uuid(parsed.prompt_id.get<std::string>())) {
+  } else if (parsed.prompt_id.is_string() &&
+             is_canonical_uuid(parsed.prompt_id.get<std::string>())) {
     prompt_id = parsed.prompt_id.get<std::string>();
   } else {
     reply(json_reply(
@@ -199,8 +203,8 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                 });
   add_api_route(server, "GET", "/history/{prompt_id}",
                 [&context](net::http_request request, net::http_responder reply) {
-                  reply(json_reply(200, context.queue->history_entry_json(
-                                            request.path_params.at("prompt_id"))));
+                  reply(json_reply(
+                      200, context.queue->history_entry_json(request.path_params.at("prompt_id"))));
                 });
   add_api_route(server, "POST", "/history",
                 [&context](net::http_request request, net::http_responder reply) {
@@ -228,13 +232,12 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                   }
                   reply(net::http_response::empty(200));
                 });
-  add_api_route(server, "POST", "/free",
-                [&context](net::http_request request, net::http_responder reply) {
-                  const json body = lenient_body(request.body);
-                  context.loop->request_free(truthy(body, "unload_models"),
-                                             truthy(body, "free_memory"));
-                  reply(net::http_response::empty(200));
-                });
+  add_api_route(
+      server, "POST", "/free", [&context](net::http_request request, net::http_responder reply) {
+        const json body = lenient_body(request.body);
+        context.loop->request_free(truthy(body, "unload_models"), truthy(body, "free_memory"));
+        reply(net::http_response::empty(200));
+      });
 }
 
 }  // namespace comfydist::worker

@@ -54,8 +54,9 @@ void add_websocket_routes(net::http_server& server, worker_context& context) {
       context.hub.send_to(sid, "executing", executing);
     }
   };
-  handlers.on_text = [&context, tracker](const std::shared_ptr<net::websocket_connection>& connection,
-                                         const std::string& text) {
+  handlers.on_text = [&context, tracker](
+                         const std::shared_ptr<net::websocket_connection>& connection,
+                         const std::string& text) {
     if (!tracker->first(connection->id())) {
       return;
     }
@@ -72,7 +73,8 @@ void add_websocket_routes(net::http_server& server, worker_context& context) {
       }
     }
   };
-  handlers.on_close = [&context, tracker](const std::shared_ptr<net::websocket_connection>& connection) {
+  handlers.on_close = [&context,
+                       tracker](const std::shared_ptr<net::websocket_connection>& connection) {
     tracker->forget(connection->id());
     context.hub.remove(connection);
   };

@@ -62,16 +62,16 @@ int run_worker(const worker_options& options) {
   net::http_server server(server_options);
 
   context.cache = std::make_unique<engine::output_cache>(kCacheBytes);
-  context.queue = std::make_unique<engine::prompt_queue>(
-      kMaxPending, kMaxHistory, [&context](std::size_t remaining) {
-        json exec_info = json::object();
-        exec_info["queue_remaining"] = remaining;
-        json status = json::object();
-        status["exec_info"] = exec_info;
-        json data = json::object();
-        data["status"] = status;
-        context.hub.broadcast("status", data);
-      });
+  context.queue = std::make_unique<engine::prompt_queue>(kMaxPending, kMaxHistory,
+                                                         [&context](std::size_t remaining) {
+                                                           json exec_info = json::object();
+                                                           exec_info["queue_remaining"] = remaining;
+                                                           json status = json::object();
+                                                           status["exec_info"] = exec_info;
+                                                           json data = json::object();
+                                                           data["status"] = status;
+                                                           context.hub.broadcast("status", data);
+                                                         });
   context.executor = std::make_unique<engine::executor>(context.registry, context.environment,
                                                         *context.cache, context.hub);
   context.loop =

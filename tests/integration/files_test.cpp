@@ -49,7 +49,8 @@ TEST_F(Files, UploadDeduplicatesAndRenames) {
   const std::string blue = make_png(4, 4, 3, 20);
   auto r = upload(*worker_, {}, "up.png", red);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json::parse(r.body), json::parse(R"({"name": "up.png", "subfolder": "", "type": "input"})"));
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(R"({"name": "up.png", "subfolder": "", "type": "input"})"));
   r = upload(*worker_, {}, "up.png", red);  // same content: reused
   EXPECT_EQ(json::parse(r.body)["name"], "up.png");
   r = upload(*worker_, {}, "up.png", blue);  // other content: renamed
@@ -58,7 +59,8 @@ TEST_F(Files, UploadDeduplicatesAndRenames) {
   EXPECT_EQ(json::parse(r.body)["name"], "up.png");
   r = upload(*worker_, {{"subfolder", "sub/dir"}, {"type", "temp"}}, "s.png", red);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(json::parse(r.body), json::parse(R"({"name": "s.png", "subfolder": "sub/dir", "type": "temp"})"));
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(R"({"name": "s.png", "subfolder": "sub/dir", "type": "temp"})"));
   EXPECT_TRUE(fs::exists(worker_->data_dir() / "data/temp/sub/dir/s.png"));
   const auto view = worker_->get("/view?filename=s.png&subfolder=sub/dir&type=temp");
   EXPECT_EQ(view.status, 200);
@@ -108,9 +110,11 @@ TEST_F(Files, ViewRefusesTraversal) {
 
 TEST_F(Files, LoadImageRefusesNamesOutsideInput) {
   std::ofstream(worker_->data_dir() / "outside.png") << make_png(2, 2, 3, 9);
-  fs::create_symlink(worker_->data_dir() / "outside.png", worker_->data_dir() / "data/input/link.png");
+  fs::create_symlink(worker_->data_dir() / "outside.png",
+                     worker_->data_dir() / "data/input/link.png");
   for (const std::string name : {"../outside.png", "/etc/passwd", "link.png", "a\u0000b.png"}) {
-    json prompt = json::parse(R"({"2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}})");
+    json prompt =
+        json::parse(R"({"2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}})");
     prompt["1"] = json::parse(R"({"class_type": "LoadImage", "inputs": {}})");
     prompt["1"]["inputs"]["image"] = name;
     json body = json::object();

@@ -43,7 +43,8 @@ TEST(HttpEdge, BodiesOverTheLimitGet413) {
 TEST(HttpEdge, OriginCheckWithoutCors) {
   worker_process worker;
   const std::string host = "127.0.0.1:" + std::to_string(worker.port());
-  auto r = worker.request("GET", "/system_stats", "", {{"Host", host}, {"Origin", "http://evil.example"}});
+  auto r = worker.request("GET", "/system_stats", "",
+                          {{"Host", host}, {"Origin", "http://evil.example"}});
   EXPECT_EQ(r.status, 403);
   r = worker.request("GET", "/system_stats", "", {{"Host", host}, {"Origin", "http://" + host}});
   EXPECT_EQ(r.status, 200);
@@ -67,7 +68,8 @@ TEST(HttpEdge, CorsHeaderWhenEnabled) {
 
 TEST(HttpEdge, ObjectInfoMatchesComfyUI) {
   worker_process worker;
-  std::ifstream in(std::string(COMFYDIST_SOURCE_DIR) + "/tests/fixtures/comfyui/object_info_core_nodes.json");
+  std::ifstream in(std::string(COMFYDIST_SOURCE_DIR) +
+                   "/tests/fixtures/comfyui/object_info_core_nodes.json");
   const json expected = json::parse(in);
   const json actual = json::parse(worker.get("/object_info").body);
   for (const auto& [name, info] : expected.items()) {

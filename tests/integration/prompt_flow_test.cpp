@@ -15,9 +15,9 @@ namespace {
 
 json empty_to_save(int width, int height, int batch, const std::string& prefix) {
   return json::parse(R"({
-    "1": {"class_type": "EmptyImage", "inputs": {"width": )" + std::to_string(width) +
-                     R"(, "height": )" + std::to_string(height) + R"(, "batch_size": )" +
-                     std::to_string(batch) + R"(, "color": 16744448}},
+    "1": {"class_type": "EmptyImage", "inputs": {"width": )" +
+                     std::to_string(width) + R"(, "height": )" + std::to_string(height) +
+                     R"(, "batch_size": )" + std::to_string(batch) + R"(, "color": 16744448}},
     "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}},
     "3": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": ")" +
                      prefix + R"("}}})");
@@ -152,7 +152,8 @@ TEST(PromptFlow, FailingNodeReportsExecutionErrorAndWorkerKeepsServing) {
                           "traceback", "current_inputs", "current_outputs", "timestamp"}) {
     EXPECT_TRUE(error["data"].contains(key)) << key;
   }
-  const json entry = json::parse(worker.get("/history/" + reply["prompt_id"].get<std::string>()).body);
+  const json entry =
+      json::parse(worker.get("/history/" + reply["prompt_id"].get<std::string>()).body);
   EXPECT_EQ(entry.begin().value()["status"]["status_str"], "error");
   EXPECT_EQ(worker.get("/system_stats").status, 200);
   EXPECT_TRUE(worker.alive());
@@ -172,7 +173,8 @@ TEST(PromptFlow, InterruptStopsALongPrompt) {
   const auto messages = ws.until_done(reply["prompt_id"], std::chrono::seconds(60));
   const auto types = types_of(messages);
   EXPECT_NE(std::find(types.begin(), types.end(), "execution_interrupted"), types.end());
-  const json entry = json::parse(worker.get("/history/" + reply["prompt_id"].get<std::string>()).body);
+  const json entry =
+      json::parse(worker.get("/history/" + reply["prompt_id"].get<std::string>()).body);
   EXPECT_EQ(entry.begin().value()["status"]["status_str"], "error");
 }
 

@@ -69,7 +69,8 @@ TEST_F(Validation, PerInputErrorTypes) {
   EXPECT_EQ(reply["error"]["type"], "prompt_outputs_failed_validation");
   EXPECT_EQ(node_error_types(reply, "1"),
             json::parse(R"(["value_bigger_than_max", "value_bigger_than_max"])"));
-  EXPECT_EQ(reply["node_errors"]["1"]["errors"][0]["message"], "Value 100000 bigger than max of 16384");
+  EXPECT_EQ(reply["node_errors"]["1"]["errors"][0]["message"],
+            "Value 100000 bigger than max of 16384");
 
   // invalid_input_type
   reply = post_prompt(json::parse(R"({
@@ -87,8 +88,9 @@ TEST_F(Validation, PerInputErrorTypes) {
     "3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}})"),
                       400);
   EXPECT_EQ(node_error_types(reply, "2"), json::parse(R"(["value_not_in_list"])"));
-  EXPECT_EQ(reply["node_errors"]["2"]["errors"][0]["details"],
-            "upscale_method: 'magic' not in ['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos']");
+  EXPECT_EQ(
+      reply["node_errors"]["2"]["errors"][0]["details"],
+      "upscale_method: 'magic' not in ['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos']");
 
   // return_type_mismatch: a MASK where an IMAGE is expected.
   reply = post_prompt(json::parse(R"({
@@ -126,14 +128,16 @@ TEST_F(Validation, CyclesAreReported) {
 
 TEST_F(Validation, PromptIdMustBeCanonical) {
   for (const json& bad : {json("ABCDEF00-0000-4000-8000-000000000000"), json("not-a-uuid"), json(5),
-                         json("abcdef0000004000800000000000000")}) {
-    json body = json::parse(R"({"prompt": {"1": {"class_type": "PrimitiveInt", "inputs": {"value": 1}}}})");
+                          json("abcdef0000004000800000000000000")}) {
+    json body =
+        json::parse(R"({"prompt": {"1": {"class_type": "PrimitiveInt", "inputs": {"value": 1}}}})");
     body["prompt_id"] = bad;
     const auto response = worker_->post_json("/prompt", body);
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(json::parse(response.body)["error"]["type"], "invalid_prompt_id");
   }
-  json body = json::parse(R"({"prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+  json body = json::parse(
+      R"({"prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
                                          "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}})");
   body["prompt_id"] = "0b6c7f36-1f7e-4d0e-9a52-2f6a2b1f0c11";
   const auto response = worker_->post_json("/prompt", body);
@@ -142,7 +146,8 @@ TEST_F(Validation, PromptIdMustBeCanonical) {
 }
 
 TEST_F(Validation, NumberAndFrontFollowComfyUI) {
-  json body = json::parse(R"({"prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
+  json body = json::parse(
+      R"({"prompt": {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}},
                                          "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}, "number": 12})");
   auto response = worker_->post_json("/prompt", body);
   ASSERT_EQ(response.status, 200);
@@ -168,7 +173,8 @@ TEST_F(Validation, MalformedBodiesGetClearErrors) {
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(json::parse(response.body)["error"]["type"], "missing_node_type");
   // Deep nesting is refused before parsing.
-  response = worker_->post("/prompt", std::string(100000, '['), {{"Content-Type", "application/json"}});
+  response =
+      worker_->post("/prompt", std::string(100000, '['), {{"Content-Type", "application/json"}});
   EXPECT_EQ(response.status, 400);
   EXPECT_TRUE(worker_->alive());
 }

@@ -42,8 +42,8 @@ std::string read_all(const std::string& path) {
 worker_process::worker_process(std::vector<std::string> extra_args) {
   data_dir_ = make_temp_dir();
   log_path_ = (data_dir_ / "worker.log").string();
-  std::vector<std::string> args{COMFYDIST_BINARY, "worker",     "--port",
-                                "0",              "--data-dir", (data_dir_ / "data").string()};
+  std::vector<std::string> args{
+      COMFYDIST_BINARY, "worker", "--port", "0", "--data-dir", (data_dir_ / "data").string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) {
@@ -106,9 +106,9 @@ bool worker_process::alive() {
   return true;
 }
 
-net::client_response worker_process::request(const std::string& method, const std::string& target,
-                                             const std::string& body,
-                                             const std::map<std::string, std::string>& headers) const {
+net::client_response worker_process::request(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::map<std::string, std::string>& headers) const {
   return net::http_fetch("127.0.0.1", port_, method, target, body, headers);
 }
 
@@ -146,7 +146,8 @@ std::vector<json> ws_listener::until(const std::string& type,
     json parsed = json::parse(message->data);
     messages.push_back(parsed);
     if (parsed["type"] == type &&
-        (!prompt_id || (parsed["data"].is_object() && parsed["data"].value("prompt_id", "") == *prompt_id))) {
+        (!prompt_id ||
+         (parsed["data"].is_object() && parsed["data"].value("prompt_id", "") == *prompt_id))) {
       return messages;
     }
   }

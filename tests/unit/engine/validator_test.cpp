@@ -15,7 +15,8 @@ node_definition make_definition(const std::string& schema) {
 
 node_registry test_registry() {
   node_registry registry;
-  registry.add(make_definition(R"({"input": {"required": {"value": ["INT", {"default": 1, "min": 0, "max": 10}],
+  registry.add(make_definition(
+      R"({"input": {"required": {"value": ["INT", {"default": 1, "min": 0, "max": 10}],
       "ratio": ["FLOAT", {"default": 1.0, "min": 0.5, "max": 2.0}], "mode": [["a", "b"]]},
       "optional": {"label": ["STRING", {}]}},
       "output": ["NUMBER"], "name": "Source", "output_node": false})"));
@@ -33,7 +34,8 @@ validation_result validate(json prompt) {
 }
 
 TEST(Validator, AcceptsAValidPromptAndCoercesConstants) {
-  json prompt = json::parse(R"({"1": {"class_type": "Source", "inputs": {"value": "7", "ratio": 1, "mode": "b", "label": 5}},
+  json prompt = json::parse(
+      R"({"1": {"class_type": "Source", "inputs": {"value": "7", "ratio": 1, "mode": "b", "label": 5}},
                                 "2": {"class_type": "Sink", "inputs": {"x": ["1", 0]}}})");
   const node_registry registry = test_registry();
   const auto result = validate_prompt(prompt, std::nullopt, registry, node_environment{});
@@ -45,7 +47,8 @@ TEST(Validator, AcceptsAValidPromptAndCoercesConstants) {
 }
 
 TEST(Validator, RangeAndListMessagesUsePythonFormatting) {
-  const auto result = validate(json::parse(R"({"1": {"class_type": "Source", "inputs": {"value": 11, "ratio": 0.25, "mode": "c"}},
+  const auto result = validate(json::parse(
+      R"({"1": {"class_type": "Source", "inputs": {"value": 11, "ratio": 0.25, "mode": "c"}},
                                                "2": {"class_type": "Sink", "inputs": {"x": ["1", 0]}}})"));
   ASSERT_FALSE(result.ok);
   const auto& errors = result.node_errors["1"]["errors"];
@@ -59,7 +62,8 @@ TEST(Validator, RangeAndListMessagesUsePythonFormatting) {
 }
 
 TEST(Validator, OneGoodOutputIsEnoughAndFailuresAreListed) {
-  const auto result = validate(json::parse(R"({"1": {"class_type": "Source", "inputs": {"value": 1, "ratio": 1.0, "mode": "a"}},
+  const auto result = validate(json::parse(
+      R"({"1": {"class_type": "Source", "inputs": {"value": 1, "ratio": 1.0, "mode": "a"}},
                                                "2": {"class_type": "Sink", "inputs": {"x": ["1", 0]}},
                                                "3": {"class_type": "Sink", "inputs": {}}})"));
   ASSERT_TRUE(result.ok);
@@ -68,7 +72,8 @@ TEST(Validator, OneGoodOutputIsEnoughAndFailuresAreListed) {
 }
 
 TEST(Validator, CycleNodesAllReportTheCycle) {
-  const auto result = validate(json::parse(R"({"1": {"class_type": "Pass", "inputs": {"x": ["3", 0]}},
+  const auto result =
+      validate(json::parse(R"({"1": {"class_type": "Pass", "inputs": {"x": ["3", 0]}},
                                                "3": {"class_type": "Pass", "inputs": {"x": ["1", 0]}},
                                                "2": {"class_type": "Sink", "inputs": {"x": ["1", 0]}}})"));
   ASSERT_FALSE(result.ok);
@@ -78,9 +83,11 @@ TEST(Validator, CycleNodesAllReportTheCycle) {
 }
 
 TEST(Validator, MissingClassAndNoOutputs) {
-  auto result = validate(json::parse(R"({"1": {"class_type": "Nope", "inputs": {}, "_meta": {"title": "My node"}}})"));
+  auto result = validate(
+      json::parse(R"({"1": {"class_type": "Nope", "inputs": {}, "_meta": {"title": "My node"}}})"));
   EXPECT_EQ(result.error->type, "missing_node_type");
-  EXPECT_EQ(result.error->message, "Node 'My node' not found. The custom node may not be installed.");
+  EXPECT_EQ(result.error->message,
+            "Node 'My node' not found. The custom node may not be installed.");
   result = validate(json::parse(R"({"1": {"inputs": {}}})"));
   EXPECT_EQ(result.error->type, "missing_node_type");
   EXPECT_EQ(result.error->extra_info["class_type"], nullptr);
