@@ -6,6 +6,7 @@
 #include <string>
 
 #include "loader_test_support.hpp"
+#include "nn/backend.hpp"
 #include "nn/esrgan/upscale_architecture.hpp"
 #include "nn/pth/pth_reader.hpp"
 #include "nn/safetensors/safetensors_reader.hpp"
@@ -58,6 +59,21 @@ TEST(LoaderEsrgan, MatchesPyTorchForEveryFixtureAndFormat) {
       RecordProperty(file + "_max_abs_error", std::to_string(error));
       std::cout << "[ info ] " << file << ": max abs error vs PyTorch " << error << "\n";
     }
+  }
+}
+
+TEST(LoaderEsrgan, GraphsValidateAndRunOnTheCpuBackend) {
+  const host_tensor input = loader_test::read_f32_fixture("input_1x3x12x10");
+  const auto backend = make_cpu_backend(1);
+  for (const auto& m : models) {
+    const auto g = build_upscale_graph(read_pth(fixture(std::string(m.stem) + ".pth")));
+    EXPECT_NO_THROW(validate_graph(*g)) << m.stem;
+    const host_tensor out = backend->compile(g)->run(input);
+    const float error = loader_test::max_abs_diff(
+        out, loader_test::read_f32_fixture(std::string(m.stem) + "_expected"));
+    EXPECT_LE(error, 1e-3F) << m.stem;
+    std::cout << "[ info ] " << m.stem << " on " << backend->name() << ": max abs error vs PyTorch "
+              << error << "\n";
   }
 }
 
