@@ -1,7 +1,11 @@
-// The size check every node runs before allocating an output tensor.
+// The size check every node runs before allocating an output tensor, and the memory limit of a
+// network run.
 #include "nodes/limits.hpp"
 
+#include <unistd.h>
+
 #include <climits>
+#include <fstream>
 #include <string>
 
 #include "engine/node_error.hpp"
@@ -29,6 +33,25 @@ void check_tensor_size(std::int64_t batch, std::int64_t height, std::int64_t wid
                           std::to_string(max_tensor_elements * sizeof(float) >> 30) +
                           " GiB); use a smaller size or batch");
   }
+}
+
+std::size_t network_memory_limit() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") {
+      return static_cast<std::size_t>(kib * 1024 / 2);
+    }
+  }
+  // Without /proc (or an old kernel): half of the physical memory.
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page_size > 0) {
+    return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page_size) / 2;
+  }
+  return std::size_t{1} << 30;
 }
 
 }  // namespace comfydist::nodes

@@ -16,4 +16,9 @@ inline constexpr std::uint64_t max_tensor_elements = std::uint64_t{1} << 30;
 void check_tensor_size(std::int64_t batch, std::int64_t height, std::int64_t width,
                        std::int64_t channels);
 
+// The working memory one network run (one upscale tile) may use: half of the memory the system
+// reports available (MemAvailable) when asked, so that a tile which would swap or trip the OOM
+// killer is halved first, as ComfyUI halves tiles on out-of-memory.
+std::size_t network_memory_limit();
+
 }  // namespace comfydist::nodes

@@ -21,6 +21,8 @@ engine::node_definition image_rotate_node();
 engine::node_definition repeat_image_batch_node();
 engine::node_definition image_from_batch_node();
 engine::node_definition image_add_noise_node();
+engine::node_definition upscale_model_loader_node();
+engine::node_definition image_upscale_with_model_node();
 engine::node_definition primitive_int_node();
 engine::node_definition primitive_float_node();
 engine::node_definition primitive_string_node();

@@ -111,7 +111,7 @@ TEST(Schemas, MatchTheCapturedObjectInfo) {
     }
     EXPECT_EQ(info.dump(), expected.dump());
   }
-  EXPECT_EQ(served.size(), 21U);
+  EXPECT_EQ(served.size(), 22U);
 }
 
 }  // namespace
