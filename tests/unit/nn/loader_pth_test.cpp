@@ -63,6 +63,16 @@ TEST(LoaderPth, ReadsHalfStorages) {
             (std::vector<std::int64_t>{4, 8, 3, 3}));
 }
 
+TEST(LoaderPth, ReadsZip64Archives) {
+  // Every size and offset in zip64 fields, as torch writes archives past 4 GiB.
+  const state_dict sd = read_pth(fixture("zip64.pth"));
+  ASSERT_EQ(sd.size(), 1U);
+  EXPECT_EQ(sd.at("w").shape, (std::vector<std::int64_t>{100}));
+  for (std::size_t i = 0; i < 100; ++i) {
+    EXPECT_EQ(sd.at("w").values.at(i), static_cast<float>(i));
+  }
+}
+
 TEST(LoaderPth, RefusesOsSystemWithoutRunningIt) {
   const std::filesystem::path marker = "/tmp/pwn";
   const bool existed = std::filesystem::exists(marker);
