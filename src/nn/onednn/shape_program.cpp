@@ -45,8 +45,16 @@ dnnl::primitive_attr user_scratchpad() {
 }  // namespace
 
 shape_program::shape_program(const graph& g, const exec_plan& plan, weight_store& weights,
-                             const dnnl::engine& engine, int n, int h, int w)
-    : graph_(g), plan_(plan), weights_(weights), engine_(engine), n_(n), h_(h), w_(w) {
+                             const dnnl::engine& engine, int n, int h, int w,
+                             bool create_primitives)
+    : graph_(g),
+      plan_(plan),
+      weights_(weights),
+      engine_(engine),
+      n_(n),
+      h_(h),
+      w_(w),
+      create_(create_primitives) {
   value_desc_.resize(g.nodes.size());
   value_desc_[0] = dnnl::memory::desc(dims_of(0), dt::f32, tag::nchw);
   for (const plan_step& step : plan.steps) {
@@ -59,8 +67,10 @@ shape_program::shape_program(const graph& g, const exec_plan& plan, weight_store
     }
   }
   output_desc_ = dnnl::memory::desc(dims_of(g.output), dt::f32, tag::nchw);
-  output_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(
-      engine_, value_desc_[static_cast<std::size_t>(g.output)], engine_, output_desc_));
+  if (create_) {
+    output_reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(
+        engine_, value_desc_[static_cast<std::size_t>(g.output)], engine_, output_desc_));
+  }
 }
 
 dnnl::memory::dims shape_program::dims_of(int value) const {
@@ -79,7 +89,9 @@ input_fix shape_program::fix_for(const dnnl::memory::desc& have,
   input_fix fix;
   fix.desc = want;
   fix.needed = !(have == want);
-  fix.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine_, have, engine_, want));
+  if (create_) {
+    fix.prim = dnnl::reorder(dnnl::reorder::primitive_desc(engine_, have, engine_, want));
+  }
   return fix;
 }
 
@@ -149,7 +161,7 @@ void shape_program::compile_conv(compiled_step& cs) {
     pd = build(dnnl::memory::desc(have.dims(), dt::f32, tag::any));
     cs.fixes[0] = fix_for(have, pd.src_desc());
   }
-  cs.prim = dnnl::convolution_forward(pd);
+  cs.prim = create_ ? dnnl::primitive(dnnl::convolution_forward(pd)) : dnnl::primitive();
   cs.dst_desc = pd.dst_desc();
   cs.weights = weights_.conv_weights(node, step.node, pd.weights_desc());
   if (!p.bias.empty()) {
@@ -179,7 +191,7 @@ void shape_program::compile_other(compiled_step& cs) {
           dnnl::eltwise_forward::desc(
               fwd, linear ? algorithm::eltwise_linear : algorithm::eltwise_relu, have, alpha, 0.0F),
           attr, engine_);
-      cs.prim = dnnl::eltwise_forward(pd);
+      cs.prim = create_ ? dnnl::primitive(dnnl::eltwise_forward(pd)) : dnnl::primitive();
       cs.dst_desc = pd.dst_desc();
       cs.scratch_desc = pd.scratchpad_desc();
       impl = pd.impl_info_str();
@@ -191,7 +203,7 @@ void shape_program::compile_other(compiled_step& cs) {
       const dnnl::memory::desc slopes_any({1, c, 1, 1}, dt::f32, tag::any);
       const dnnl::prelu_forward::primitive_desc pd(dnnl::prelu_forward::desc(fwd, have, slopes_any),
                                                    attr, engine_);
-      cs.prim = dnnl::prelu_forward(pd);
+      cs.prim = create_ ? dnnl::primitive(dnnl::prelu_forward(pd)) : dnnl::primitive();
       cs.dst_desc = pd.dst_desc();
       cs.weights = weights_.prelu_slopes(node, step.node, channels, pd.weights_desc());
       cs.scratch_desc = pd.scratchpad_desc();
@@ -205,7 +217,7 @@ void shape_program::compile_other(compiled_step& cs) {
       }
       const std::vector<float> scales(srcs.size(), 1.0F);
       const dnnl::sum::primitive_desc pd(have, scales, srcs, engine_, attr);
-      cs.prim = dnnl::sum(pd);
+      cs.prim = create_ ? dnnl::primitive(dnnl::sum(pd)) : dnnl::primitive();
       cs.dst_desc = pd.dst_desc();
       cs.scratch_desc = pd.scratchpad_desc();
       impl = pd.impl_info_str();
@@ -224,7 +236,7 @@ void shape_program::compile_other(compiled_step& cs) {
       // Unaligned channel offsets cannot live in a blocked layout: channels-last keeps them.
       const dnnl::memory::desc dst(dims_of(step.output), dt::f32, aligned ? tag::any : tag::nhwc);
       const dnnl::concat::primitive_desc pd(dst, 1, srcs, engine_, attr);
-      cs.prim = dnnl::concat(pd);
+      cs.prim = create_ ? dnnl::primitive(dnnl::concat(pd)) : dnnl::primitive();
       cs.dst_desc = pd.dst_desc();
       cs.scratch_desc = pd.scratchpad_desc();
       impl = pd.impl_info_str();
@@ -235,7 +247,7 @@ void shape_program::compile_other(compiled_step& cs) {
       const dnnl::resampling_forward::primitive_desc pd(
           dnnl::resampling_forward::desc(fwd, algorithm::resampling_nearest, have, dst), attr,
           engine_);
-      cs.prim = dnnl::resampling_forward(pd);
+      cs.prim = create_ ? dnnl::primitive(dnnl::resampling_forward(pd)) : dnnl::primitive();
       cs.dst_desc = pd.dst_desc();
       cs.scratch_desc = pd.scratchpad_desc();
       impl = pd.impl_info_str();

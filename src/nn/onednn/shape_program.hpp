@@ -1,5 +1,6 @@
 // The oneDNN primitives of one compiled network for one input size (N×H×W): created once, reused
-// by every run of that size. Weights are shared across sizes through weight_store.
+// by every run of that size. Weights are shared across sizes through weight_store. Without
+// create_primitives only the layouts are chosen (and weights reordered): no kernel is generated.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +37,7 @@ struct compiled_step {
 class shape_program {
  public:
   shape_program(const graph& g, const exec_plan& plan, weight_store& weights,
-                const dnnl::engine& engine, int n, int h, int w);
+                const dnnl::engine& engine, int n, int h, int w, bool create_primitives = true);
 
   // Runs the network; `out` receives the NCHW output. Working memory is counted in `tracker`.
   void run(const host_tensor& input, host_tensor& out, memory_tracker& tracker,
@@ -60,6 +61,7 @@ class shape_program {
   int n_;
   int h_;
   int w_;
+  bool create_;
   std::vector<dnnl::memory::desc> value_desc_;  // per value id, once computed
   std::vector<compiled_step> steps_;
   dnnl::primitive output_reorder_;
