@@ -2,12 +2,12 @@
 BUILD_DIR ?= build
 TEST_DIR ?= build-asan
 JOBS ?= $(shell nproc)
-DATA_DIR ?= $(CURDIR)/data/worker
+DATA_DIR ?= $(CURDIR)/data
 GEN = -G Ninja
 # ccache and precompiled headers work together only with these relaxations.
 export CCACHE_SLOPPINESS = pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: bootstrap build run test unit integration bench format tidy clean
+.PHONY: bootstrap build run run-worker test unit integration bench format tidy clean
 
 bootstrap:
 	scripts/bootstrap
@@ -18,8 +18,13 @@ $(BUILD_DIR)/build.ninja:
 build: bootstrap $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target comfydist
 
+# The master on 127.0.0.1:8188; it starts its local workers (one per GPU, or one CPU worker).
 run: build
-	$(BUILD_DIR)/comfydist worker --listen 127.0.0.1 --port 8189 --data-dir $(DATA_DIR)
+	$(BUILD_DIR)/comfydist serve --data-dir $(DATA_DIR)
+
+# A lone native worker on 127.0.0.1:8189.
+run-worker: build
+	$(BUILD_DIR)/comfydist worker --port 8189 --data-dir $(DATA_DIR)/worker
 
 $(TEST_DIR)/build.ninja:
 	cmake -S . -B $(TEST_DIR) $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCOMFYDIST_SANITIZE=ON -DCOMFYDIST_TESTS=ON

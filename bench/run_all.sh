@@ -22,3 +22,5 @@ echo "# prompt round trip (POST /prompt -> execution_success), 1000 prompts"
 "$build/bench/bench_prompt_roundtrip" "$port" 1000
 echo "# POST /prompt acceptance, 32 concurrent clients"
 "$build/bench/bench_prompt_acceptance" "$port" 32 5
+echo "# master: serve → local workers idle, probe overhead with 100 workers, idle RSS"
+/usr/bin/python3 "$here/master_bench.py" "$build"
