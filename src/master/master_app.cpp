@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "master/config_store.hpp"
+#include "master/data_dir_lock.hpp"
 #include "master/first_start.hpp"
 #include "master/gpu_detection.hpp"
 #include "master/http_worker_probe.hpp"
@@ -31,6 +32,7 @@ int run_master(const master_options& options) {
                           data / "input", data / "output", data / "temp"}) {
     fs::create_directories(dir);
   }
+  const data_dir_lock lock(data);
   if (!options.auth_token_file.empty()) {
     context.auth_token = net::read_auth_token(options.auth_token_file);
   }
@@ -59,7 +61,8 @@ int run_master(const master_options& options) {
   net::async_http_client_options client_options;
   client_options.extra_ca_file = initial.settings.extra_ca_file;
   context.client = std::make_unique<net::async_http_client>(client_options);
-  context.probe = std::make_unique<http_worker_probe>(*context.client);
+  context.probe =
+      std::make_unique<http_worker_probe>(*context.client, context.auth_token.value_or(""));
 
   launch_context launch;
   launch.comfydist_binary = options.comfydist_binary;
