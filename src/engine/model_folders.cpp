@@ -133,7 +133,7 @@ std::optional<fs::path> find_model_file(const model_folder_map& folders, const s
     return std::nullopt;
   }
   for (const auto& dir : it->second) {
-    const auto candidate = confine_path(dir, name);
+    auto candidate = confine_path(dir, name);
     std::error_code ec;
     if (candidate && fs::is_regular_file(*candidate, ec)) {
       return candidate;

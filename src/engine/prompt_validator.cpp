@@ -506,7 +506,7 @@ validation_result validate_prompt(json& prompt,
                          "Node ID '#" + id + "'", json::object()};
       error.extra_info["node_id"] = id;
       error.extra_info["class_type"] = nullptr;
-      error.extra_info["node_title"] = node_title(node, "") == "" ? json(nullptr) : json(title);
+      error.extra_info["node_title"] = node_title(node, "").empty() ? json(nullptr) : json(title);
       result.error = error;
       return result;
     }
