@@ -96,11 +96,13 @@ std::vector<float> convolve_reflect(const float* src, int height, int width, int
   }
   const int r = kernel_size / 2;
   const std::size_t c = static_cast<std::size_t>(channels);
-  const std::size_t padded_width = static_cast<std::size_t>(width) + 2 * r;
+  const std::size_t padded_width =
+      static_cast<std::size_t>(width) + 2 * static_cast<std::size_t>(r);
   const std::size_t padded_stride = padded_width * c;
   const std::size_t row_size = static_cast<std::size_t>(width) * c;
 
-  std::vector<float> padded(padded_stride * (static_cast<std::size_t>(height) + 2 * r));
+  std::vector<float> padded(padded_stride *
+                            (static_cast<std::size_t>(height) + 2 * static_cast<std::size_t>(r)));
   for (int py = 0; py < height + 2 * r; ++py) {
     const float* in_row = src + static_cast<std::size_t>(reflect(py - r, height)) * row_size;
     float* out_row = padded.data() + static_cast<std::size_t>(py) * padded_stride;

@@ -47,9 +47,10 @@ coefficients precompute(int in_size, int out_size) {
   for (int xx = 0; xx < out_size; ++xx) {
     const double center = (xx + 0.5) * scale;
     const double ss = 1.0 / filterscale;
-    int xmin = static_cast<int>(center - support + 0.5);
+    // Pillow truncates (value + 0.5) toward zero here; lround would differ for negative values.
+    int xmin = static_cast<int>(center - support + 0.5);  // NOLINT(bugprone-incorrect-roundings)
     xmin = std::max(xmin, 0);
-    int xmax = static_cast<int>(center + support + 0.5);
+    int xmax = static_cast<int>(center + support + 0.5);  // NOLINT(bugprone-incorrect-roundings)
     xmax = std::min(xmax, in_size) - xmin;
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {

@@ -14,7 +14,7 @@ namespace comfydist::master {
 normalized_host normalize_host(const std::string& text) {
   normalized_host out;
   std::string rest = text;
-  const auto trim = [](std::string s) {
+  const auto trim = [](const std::string& s) {
     const auto first = s.find_first_not_of(" \t");
     const auto last = s.find_last_not_of(" \t");
     return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
