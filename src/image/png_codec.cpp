@@ -6,9 +6,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "image/codec_detail.hpp"
 #include "image/codecs.hpp"
+#include "image/png_band_encoder.hpp"
 
 namespace comfydist::image {
 
@@ -172,6 +174,12 @@ std::string encode_png(const pixel_image& image, int compress_level,
   }
   if (compress_level < 0 || compress_level > 9) {
     throw std::invalid_argument("PNG compress level must be 0-9");
+  }
+  // Big images are filtered and deflated in bands on every core (same stream format and ratio).
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores > 1 && image.byte_size() >= (std::size_t{1} << 20)) {
+    return detail::encode_png_bands(image, compress_level, text_chunks_bytes(text_chunks),
+                                    std::min(cores, 8));
   }
   png_writer writer;
   writer.text = text_chunks_bytes(text_chunks);
