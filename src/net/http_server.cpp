@@ -16,6 +16,7 @@
 
 #include "net/listener.hpp"
 #include "net/server_context.hpp"
+#include "net/tls_context.hpp"
 
 namespace comfydist::net {
 
@@ -122,6 +123,14 @@ void http_server::start() {
     self.started = true;
   }
   const auto& options = self.ctx->options;
+  if (options.tls_certfile.empty() != options.tls_keyfile.empty()) {
+    throw std::runtime_error(options.tls_certfile.empty()
+                                 ? "a TLS key file was given without a certificate file"
+                                 : "a TLS certificate file was given without a key file");
+  }
+  if (!options.tls_certfile.empty()) {
+    self.ctx->tls = make_server_tls_context(options.tls_certfile, options.tls_keyfile);
+  }
   std::uint16_t port = options.port;
   try {
     for (const auto& address : options.addresses) {

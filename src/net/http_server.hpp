@@ -20,9 +20,9 @@ struct http_server_options {
   std::vector<std::string> addresses{"127.0.0.1"};
   std::uint16_t port = 8189;
   // Request bodies larger than this get 413 before the handler runs.
-  std::size_t max_body_bytes = 100 * 1024 * 1024;
+  std::size_t max_body_bytes = std::size_t{100} * 1024 * 1024;
   // Header block limit.
-  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_header_bytes = std::size_t{64} * 1024;
   // With a value: ComfyUI's CORS middleware with this Access-Control-Allow-Origin ("*" allowed).
   // Without: ComfyUI's origin-only check (cross-site and loopback Host/Origin mismatch → 403).
   std::optional<std::string> cors_origin;
@@ -32,6 +32,10 @@ struct http_server_options {
   int request_timeout_seconds = 60;
   // Value of the Server header.
   std::string server_name = "comfydist";
+  // PEM files (ComfyUI's --tls-certfile / --tls-keyfile). With both set, every listener speaks
+  // only HTTPS and WSS; start() throws if they cannot be loaded or only one is set.
+  std::string tls_certfile;
+  std::string tls_keyfile;
 };
 
 struct websocket_handlers {
@@ -57,8 +61,9 @@ class http_server {
   // A WebSocket endpoint; a plain GET on it (no upgrade) gets 400.
   void add_websocket(const std::string& pattern, websocket_handlers handlers);
 
-  // Binds every address and starts the I/O threads. Throws std::runtime_error naming the address
-  // and port when binding fails (e.g. the port is taken).
+  // Loads the TLS files if any, binds every address and starts the I/O threads. Throws
+  // std::runtime_error naming the file, or the address and port when binding fails (e.g. the port
+  // is taken).
   void start();
   // The port actually bound (useful with port 0).
   std::uint16_t bound_port() const;

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 
 #include "common/api_error.hpp"
 #include "net/error_response.hpp"
+#include "net/responder_state.hpp"
 #include "net/url_codec.hpp"
 #include "net/websocket_session.hpp"
 
@@ -31,68 +33,17 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // After a 413 we read and drop what the client still sends for this long, so that closing does not
 // reset the connection before the client has read the reply.
 constexpr auto linger_time = std::chrono::seconds(2);
 constexpr std::size_t linger_max_bytes = 64 * 1024 * 1024;
-
-// Where a handler's reply lands: set on the strand, then `timer` is cancelled to wake the session.
-struct reply_slot {
-  explicit reply_slot(const asio::any_io_executor& executor)
-      : timer(executor, std::chrono::steady_clock::time_point::max()) {}
-  asio::steady_timer timer;
-  std::optional<http_response> response;
-};
-
-// The state behind an http_responder (and all its copies): replies once, from any thread; replies
-// 500 if every copy is destroyed unanswered.
-class responder_state {
- public:
-  responder_state(std::weak_ptr<reply_slot> slot, std::shared_ptr<io_lifetime> lifetime)
-      : slot_(std::move(slot)), lifetime_(std::move(lifetime)) {}
-  responder_state(const responder_state&) = delete;
-  responder_state& operator=(const responder_state&) = delete;
-  ~responder_state() {
-    if (!done_.exchange(true)) {
-      spdlog::error("http_handler dropped its responder without replying");
-      post(error_response(500, "internal_error", "the request handler did not reply"));
-    }
-  }
-
-  void deliver(http_response response) {
-    if (done_.exchange(true)) {
-      spdlog::warn("http_handler called its responder more than once; the extra reply is dropped");
-      return;
-    }
-    post(std::move(response));
-  }
-  // The session answered itself (the handler threw); later calls are ignored.
-  void abandon() { done_ = true; }
-
- private:
-  void post(http_response response) {
-    std::lock_guard lock(lifetime_->mutex);
-    if (!lifetime_->alive) {
-      return;
-    }
-    auto slot = slot_.lock();
-    if (!slot) {
-      return;
-    }
-    const auto executor = slot->timer.get_executor();
-    asio::post(executor, [slot = std::move(slot), response = std::move(response)]() mutable {
-      slot->response = std::move(response);
-      slot->timer.cancel();
-    });
-  }
-
-  std::weak_ptr<reply_slot> slot_;
-  std::shared_ptr<io_lifetime> lifetime_;
-  std::atomic<bool> done_{false};
-};
+// How long a TLS connection may take to exchange close_notify before it is simply closed.
+constexpr auto tls_shutdown_time = std::chrono::seconds(1);
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -122,23 +73,27 @@ void log_failure(std::exception_ptr error) {
   }
 }
 
-class http_session : public std::enable_shared_from_this<http_session> {
+// `Stream` is beast::tcp_stream or tls_stream; the plain instantiation has no TLS step at all.
+template <class Stream>
+class http_session : public std::enable_shared_from_this<http_session<Stream>> {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
  public:
-  http_session(tcp::socket socket, std::shared_ptr<server_context> ctx)
-      : executor_(socket.get_executor()),
-        stream_(std::move(socket)),
+  http_session(Stream stream, std::shared_ptr<server_context> ctx)
+      : executor_(stream.get_executor()),
+        stream_(std::move(stream)),
         ctx_(std::move(ctx)),
         id_(ctx_->next_id++),
         timeout_(std::chrono::seconds(std::max(1, ctx_->options.request_timeout_seconds))) {
     beast::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    const auto endpoint = lowest().socket().remote_endpoint(ec);
     if (!ec) {
       remote_ = endpoint.address().to_string();
     }
   }
 
   void start() {
-    std::weak_ptr<http_session> weak = weak_from_this();
+    std::weak_ptr<http_session> weak = this->weak_from_this();
     auto executor = executor_;
     const bool registered = ctx_->sessions.add(id_, [weak, executor] {
       asio::post(executor, [weak] {
@@ -149,11 +104,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     });
     if (!registered) {
       beast::error_code ec;
-      stream_.socket().close(ec);
+      lowest().socket().close(ec);
       return;
     }
     asio::co_spawn(
-        executor_, [self = shared_from_this()] { return self->run(); }, log_failure);
+        executor_, [self = this->shared_from_this()] { return self->run(); }, log_failure);
   }
 
  private:
@@ -166,18 +121,30 @@ class http_session : public std::enable_shared_from_this<http_session> {
       pending_->timer.cancel();
     }
     if (!handed_off_) {
-      stream_.close();
+      lowest().close();
     }
   }
 
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+
   asio::awaitable<void> run() {
+    if constexpr (is_tls) {
+      lowest().expires_after(timeout_);
+      auto [ec] = co_await stream_.async_handshake(ssl::stream_base::server, use_tuple);
+      if (ec) {
+        spdlog::debug("https handshake_failed remote={} error={}", remote_, ec.message());
+        ctx_->sessions.remove(id_);
+        lowest().close();
+        co_return;
+      }
+    }
     beast::flat_buffer buffer;
     while (!closing_) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
           ctx_->options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
       parser.body_limit(ctx_->options.max_body_bytes);
-      stream_.expires_after(timeout_);  // one deadline for the whole request
+      lowest().expires_after(timeout_);  // one deadline for the whole request
       auto ec = co_await read_request(buffer, parser);
       if (ec) {
         co_await on_read_error(ec, parser);
@@ -192,9 +159,15 @@ class http_session : public std::enable_shared_from_this<http_session> {
       }
     }
     ctx_->sessions.remove(id_);
+    if constexpr (is_tls) {
+      if (!closing_) {
+        lowest().expires_after(tls_shutdown_time);
+        auto [ec] = co_await stream_.async_shutdown(use_tuple);
+      }
+    }
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
   }
 
   // Reads the header, answers "Expect: 100-continue" (curl -F sends it for large uploads; a body
@@ -253,8 +226,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   asio::awaitable<void> linger() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(linger_time);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(linger_time);
     std::array<char, 16 * 1024> sink{};
     std::size_t total = 0;
     while (total < linger_max_bytes) {
@@ -350,7 +323,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
                 const websocket_handlers& handlers) {
     handed_off_ = true;
     ctx_->sessions.remove(id_);
-    stream_.expires_never();
+    lowest().expires_never();
     start_websocket_session(std::move(stream_), std::move(req), std::move(request), handlers, ctx_);
   }
 
@@ -410,7 +383,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
 
   template <class Message>
   asio::awaitable<bool> send(Message& message) {
-    stream_.expires_after(timeout_);
+    lowest().expires_after(timeout_);
     auto [ec, bytes] = co_await http::async_write(stream_, message, use_tuple);
     if (ec) {
       spdlog::debug("http write_failed remote={} error={}", remote_, ec.message());
@@ -461,7 +434,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
   asio::any_io_executor executor_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   std::shared_ptr<server_context> ctx_;
   std::uint64_t id_;
   std::chrono::seconds timeout_;
@@ -474,7 +447,13 @@ class http_session : public std::enable_shared_from_this<http_session> {
 }  // namespace
 
 void start_http_session(tcp::socket socket, std::shared_ptr<server_context> ctx) {
-  std::make_shared<http_session>(std::move(socket), std::move(ctx))->start();
+  if (ctx->tls) {
+    tls_stream stream(beast::tcp_stream(std::move(socket)), *ctx->tls);
+    std::make_shared<http_session<tls_stream>>(std::move(stream), std::move(ctx))->start();
+  } else {
+    beast::tcp_stream stream(std::move(socket));
+    std::make_shared<http_session<beast::tcp_stream>>(std::move(stream), std::move(ctx))->start();
+  }
 }
 
 }  // namespace comfydist::net

@@ -73,7 +73,7 @@ class tcp_listener final : public listener, public std::enable_shared_from_this<
       fail(ec);
     }
     port_ = acceptor_.local_endpoint().port();
-    spdlog::info("http listening address={}", describe(ip, port_));
+    spdlog::info("{} listening address={}", ctx_->tls ? "https" : "http", describe(ip, port_));
   }
 
   std::uint16_t port() const override { return port_; }

@@ -1,6 +1,6 @@
 // State shared by the listener and every session of one http_server: options, routes, origin
-// policy, the registry used to close live connections on stop(), and the I/O lifetime guard
-// (internal to src/net).
+// policy, the TLS context, the registry used to close live connections on stop(), and the I/O
+// lifetime guard (internal to src/net).
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,10 @@
 #include "net/http_server.hpp"
 #include "net/origin_policy.hpp"
 #include "net/router.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace comfydist::net {
 
@@ -68,6 +72,8 @@ struct server_context {
   std::shared_ptr<io_lifetime> lifetime = std::make_shared<io_lifetime>();
   session_registry sessions;
   std::atomic<std::uint64_t> next_id{1};
+  // Set by start() when the options name a certificate and key: connections speak TLS.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 }  // namespace comfydist::net

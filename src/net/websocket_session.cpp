@@ -1,5 +1,5 @@
-// WebSocket session role: completes the upgrade, delivers text messages to the route's handlers,
-// and owns the outgoing queue with at most one write in flight.
+// WebSocket session role (ws:// and wss://): completes the upgrade, delivers text messages to the
+// route's handlers, and owns the outgoing queue with at most one write in flight.
 #include "net/websocket_session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -8,7 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
 
@@ -41,13 +43,15 @@ void log_failure(std::exception_ptr error) {
   }
 }
 
+template <class NextLayer>
 class websocket_session;
 
 // What route code holds: forwards to the session while it and the io_context exist.
+template <class NextLayer>
 class connection_handle final : public websocket_connection {
  public:
-  connection_handle(std::weak_ptr<websocket_session> session, std::shared_ptr<io_lifetime> lifetime,
-                    std::uint64_t id)
+  connection_handle(std::weak_ptr<websocket_session<NextLayer>> session,
+                    std::shared_ptr<io_lifetime> lifetime, std::uint64_t id)
       : session_(std::move(session)), lifetime_(std::move(lifetime)), id_(id) {}
 
   void send_text(std::string message) override;
@@ -59,14 +63,16 @@ class connection_handle final : public websocket_connection {
   template <class Fn>
   void on_strand(Fn fn);
 
-  std::weak_ptr<websocket_session> session_;
+  std::weak_ptr<websocket_session<NextLayer>> session_;
   std::shared_ptr<io_lifetime> lifetime_;
   std::uint64_t id_;
 };
 
-class websocket_session : public std::enable_shared_from_this<websocket_session> {
+// `NextLayer` is beast::tcp_stream (ws://) or an SSL stream over it (wss://).
+template <class NextLayer>
+class websocket_session : public std::enable_shared_from_this<websocket_session<NextLayer>> {
  public:
-  websocket_session(beast::tcp_stream stream, const websocket_handlers& handlers,
+  websocket_session(NextLayer stream, const websocket_handlers& handlers,
                     std::shared_ptr<server_context> ctx)
       : executor_(stream.get_executor()),
         ws_(std::move(stream)),
@@ -75,7 +81,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
         id_(ctx_->next_id++) {}
 
   void start(http::request<http::string_body> upgrade, http_request request) {
-    std::weak_ptr<websocket_session> weak = weak_from_this();
+    std::weak_ptr<websocket_session> weak = this->weak_from_this();
     auto executor = executor_;
     const bool registered = ctx_->sessions.add(id_, [weak, executor] {
       asio::post(executor, [weak] {
@@ -90,7 +96,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     }
     asio::co_spawn(
         executor_,
-        [self = shared_from_this(), upgrade = std::move(upgrade),
+        [self = this->shared_from_this(), upgrade = std::move(upgrade),
          request = std::move(request)]() mutable {
           return self->run(std::move(upgrade), std::move(request));
         },
@@ -115,7 +121,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     if (!writing_) {
       writing_ = true;
       asio::co_spawn(
-          executor_, [self = shared_from_this()] { return self->write_loop(); }, log_failure);
+          executor_, [self = this->shared_from_this()] { return self->write_loop(); }, log_failure);
     }
   }
 
@@ -127,7 +133,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
     closing_ = true;
     asio::co_spawn(
         executor_,
-        [self = shared_from_this()]() -> asio::awaitable<void> {
+        [self = this->shared_from_this()]() -> asio::awaitable<void> {
           auto [ec] = co_await self->ws_.async_close(websocket::close_code::normal, use_tuple);
           if (ec) {
             self->abort();
@@ -171,7 +177,8 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
       co_return;
     }
     open_ = true;
-    handle_ = std::make_shared<connection_handle>(weak_from_this(), ctx_->lifetime, id_);
+    handle_ =
+        std::make_shared<connection_handle<NextLayer>>(this->weak_from_this(), ctx_->lifetime, id_);
     spdlog::debug("websocket id={} opened path={} remote={}", id_, request.path,
                   request.remote_address);
     if (handlers_->on_open) {
@@ -232,11 +239,11 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   }
 
   asio::any_io_executor executor_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<NextLayer> ws_;
   const websocket_handlers* handlers_;
   std::shared_ptr<server_context> ctx_;
   std::uint64_t id_;
-  std::shared_ptr<connection_handle> handle_;
+  std::shared_ptr<connection_handle<NextLayer>> handle_;
   std::deque<outgoing> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
@@ -245,8 +252,9 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
   bool finished_ = false;
 };
 
+template <class NextLayer>
 template <class Fn>
-void connection_handle::on_strand(Fn fn) {
+void connection_handle<NextLayer>::on_strand(Fn fn) {
   std::lock_guard lock(lifetime_->mutex);
   if (!lifetime_->alive) {
     return;
@@ -260,20 +268,31 @@ void connection_handle::on_strand(Fn fn) {
              [session = std::move(session), fn = std::move(fn)]() mutable { fn(*session); });
 }
 
-void connection_handle::send_text(std::string message) {
-  on_strand([message = std::move(message)](websocket_session& session) mutable {
+template <class NextLayer>
+void connection_handle<NextLayer>::send_text(std::string message) {
+  on_strand([message = std::move(message)](websocket_session<NextLayer>& session) mutable {
     session.enqueue(std::move(message), false);
   });
 }
 
-void connection_handle::send_binary(std::string bytes) {
-  on_strand([bytes = std::move(bytes)](websocket_session& session) mutable {
+template <class NextLayer>
+void connection_handle<NextLayer>::send_binary(std::string bytes) {
+  on_strand([bytes = std::move(bytes)](websocket_session<NextLayer>& session) mutable {
     session.enqueue(std::move(bytes), true);
   });
 }
 
-void connection_handle::close() {
-  on_strand([](websocket_session& session) { session.close_gracefully(); });
+template <class NextLayer>
+void connection_handle<NextLayer>::close() {
+  on_strand([](websocket_session<NextLayer>& session) { session.close_gracefully(); });
+}
+
+template <class NextLayer>
+void start_session(NextLayer stream, http::request<http::string_body> upgrade, http_request request,
+                   const websocket_handlers& handlers, std::shared_ptr<server_context> ctx) {
+  auto session =
+      std::make_shared<websocket_session<NextLayer>>(std::move(stream), handlers, std::move(ctx));
+  session->start(std::move(upgrade), std::move(request));
 }
 
 }  // namespace
@@ -281,8 +300,16 @@ void connection_handle::close() {
 void start_websocket_session(beast::tcp_stream stream, http::request<http::string_body> upgrade,
                              http_request request, const websocket_handlers& handlers,
                              std::shared_ptr<server_context> ctx) {
-  auto session = std::make_shared<websocket_session>(std::move(stream), handlers, std::move(ctx));
-  session->start(std::move(upgrade), std::move(request));
+  start_session(std::move(stream), std::move(upgrade), std::move(request), handlers,
+                std::move(ctx));
+}
+
+void start_websocket_session(beast::ssl_stream<beast::tcp_stream> stream,
+                             http::request<http::string_body> upgrade, http_request request,
+                             const websocket_handlers& handlers,
+                             std::shared_ptr<server_context> ctx) {
+  start_session(std::move(stream), std::move(upgrade), std::move(request), handlers,
+                std::move(ctx));
 }
 
 }  // namespace comfydist::net

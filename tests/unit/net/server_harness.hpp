@@ -68,6 +68,7 @@ class raw_connection {
     }
   }
   void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
+  int fd() const { return fd_; }
 
   // Reads until `marker` was received, the peer closed, or `timeout` passed without data.
   std::string receive(std::chrono::milliseconds timeout, const std::string& marker = {}) {
