@@ -10,6 +10,7 @@
 #include "nn/onednn/exec_plan.hpp"
 #include "nn/onednn/omp_threads.hpp"
 #include "nn/onednn/peak_estimate.hpp"
+#include "nn/onednn/scale_folding.hpp"
 #include "nn/onednn/shape_program.hpp"
 #include "nn/onednn/upsample_conv_fusion.hpp"
 
@@ -26,7 +27,7 @@ class onednn_network final : public compiled_network {
  public:
   onednn_network(std::shared_ptr<const graph> source, int threads)
       : source_(std::move(source)),
-        graph_(onednn::fuse_upsample_into_conv(*source_)),
+        graph_(onednn::fold_scale_into_conv(onednn::fuse_upsample_into_conv(*source_))),
         plan_(onednn::make_exec_plan(graph_)),
         engine_(dnnl::engine::kind::cpu, 0),
         weights_(engine_),

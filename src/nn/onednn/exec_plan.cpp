@@ -48,7 +48,10 @@ exec_plan make_exec_plan(const graph& g) {
         const graph_node& c = g.nodes[static_cast<std::size_t>(next)];
         if (is_eltwise(c.kind)) {
           auto& list = step.sum_operand < 0 ? step.before_sum : step.after_sum;
-          list.push_back({c.kind, c.alpha});
+          // A scale by 1 (left by fold_scale_into_conv) needs no post-op.
+          if (c.kind != op_kind::scale || c.alpha != 1.0F) {
+            list.push_back({c.kind, c.alpha});
+          }
         } else if (c.kind == op_kind::add && c.inputs.size() == 2 && step.sum_operand < 0 &&
                    c.inputs[0] != c.inputs[1] &&
                    produced[static_cast<std::size_t>(c.inputs[0] == step.output ? c.inputs[1]

@@ -57,6 +57,7 @@ shape_program::shape_program(const graph& g, const exec_plan& plan, weight_store
       create_(create_primitives) {
   value_desc_.resize(g.nodes.size());
   value_desc_[0] = dnnl::memory::desc(dims_of(0), dt::f32, tag::nchw);
+  plan_in_place_concats();
   for (const plan_step& step : plan.steps) {
     try {
       compile_step(step);
@@ -107,6 +108,8 @@ void shape_program::compile_step(const plan_step& step) {
     compile_other(cs);
   }
   value_desc_[static_cast<std::size_t>(step.output)] = cs.dst_desc;
+  capacity_[static_cast<std::size_t>(step.output)] =
+      std::max(capacity_[static_cast<std::size_t>(step.output)], cs.dst_desc.get_size());
   scratch_bytes_ = std::max(scratch_bytes_, cs.scratch_desc.get_size());
   steps_.push_back(std::move(cs));
 }
@@ -130,35 +133,49 @@ void shape_program::compile_conv(compiled_step& cs) {
   const dnnl::memory::desc weights_any({p.out_channels, p.in_channels, p.kernel_h, p.kernel_w},
                                        dt::f32, tag::any);
   const dnnl::memory::desc bias_md({p.out_channels}, dt::f32, tag::x);
-  const dnnl::memory::desc dst_any(dims_of(step.output), dt::f32, tag::any);
-  const auto build = [&](const dnnl::memory::desc& src) {
+  const dnnl::memory::dims dst_dims = dims_of(step.output);
+  const auto build = [&](const dnnl::memory::desc& src, const dnnl::memory::desc& dst) {
     const dnnl::memory::dims strides{1, 1};
     const dnnl::memory::dims pad_l{p.pad_top, p.pad_left};
     const dnnl::memory::dims pad_r{p.pad_bottom, p.pad_right};
     if (p.bias.empty()) {
       return dnnl::convolution_forward::primitive_desc(
           dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                          algorithm::convolution_direct, src, weights_any, dst_any,
+                                          algorithm::convolution_direct, src, weights_any, dst,
                                           strides, pad_l, pad_r),
           attr, engine_);
     }
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                         algorithm::convolution_direct, src, weights_any, bias_md,
-                                        dst_any, strides, pad_l, pad_r),
+                                        dst, strides, pad_l, pad_r),
         attr, engine_);
   };
+  // Layout choices in order of preference; a reference (slow) kernel is only taken when nothing
+  // else exists: the producer's layout as is, then oneDNN's choice, then without the blocked
+  // output an in-place concat asks for.
   const dnnl::memory::desc& have = value_desc_[static_cast<std::size_t>(step.inputs[0])];
+  const dnnl::memory::desc src_any(have.dims(), dt::f32, tag::any);
+  const bool forced = force_blocked_[static_cast<std::size_t>(step.output)];
+  const dnnl::memory::desc dst_pref(dst_dims, dt::f32, forced ? tag::aBcd16b : tag::any);
+  const dnnl::memory::desc dst_any(dst_dims, dt::f32, tag::any);
+  const std::vector<std::pair<const dnnl::memory::desc*, const dnnl::memory::desc*>> choices = {
+      {&have, &dst_pref}, {&src_any, &dst_pref}, {&have, &dst_any}, {&src_any, &dst_any}};
   dnnl::convolution_forward::primitive_desc pd;
-  bool fits = false;
-  try {
-    pd = build(have);
-    fits = !slow_impl(pd.impl_info_str());
-  } catch (const dnnl::error&) {
-    fits = false;
+  for (const auto& [src, dst] : choices) {
+    try {
+      pd = build(*src, *dst);
+    } catch (const dnnl::error&) {
+      continue;
+    }
+    if (!slow_impl(pd.impl_info_str())) {
+      break;
+    }
   }
-  if (!fits) {
-    pd = build(dnnl::memory::desc(have.dims(), dt::f32, tag::any));
+  if (!pd) {
+    pd = build(src_any, dst_any);
+  }
+  if (!(pd.src_desc() == have)) {
     cs.fixes[0] = fix_for(have, pd.src_desc());
   }
   cs.prim = create_ ? dnnl::primitive(dnnl::convolution_forward(pd)) : dnnl::primitive();
@@ -211,9 +228,14 @@ void shape_program::compile_other(compiled_step& cs) {
       break;
     }
     case op_kind::add: {
+      // Inputs brought to the first input's layout: oneDNN's fast sum needs equal layouts.
       std::vector<dnnl::memory::desc> srcs;
-      for (const int in : step.inputs) {
-        srcs.push_back(value_desc_[static_cast<std::size_t>(in)]);
+      for (std::size_t k = 0; k < step.inputs.size(); ++k) {
+        const dnnl::memory::desc& d = value_desc_[static_cast<std::size_t>(step.inputs[k])];
+        if (!(d == have)) {
+          cs.fixes[k] = fix_for(d, have);
+        }
+        srcs.push_back(have);
       }
       const std::vector<float> scales(srcs.size(), 1.0F);
       const dnnl::sum::primitive_desc pd(have, scales, srcs, engine_, attr);
@@ -224,6 +246,10 @@ void shape_program::compile_other(compiled_step& cs) {
       break;
     }
     case op_kind::concat: {
+      if (try_in_place_concat(cs)) {
+        impl = "in place";
+        break;
+      }
       std::vector<dnnl::memory::desc> srcs;
       bool aligned = true;
       int offset = 0;

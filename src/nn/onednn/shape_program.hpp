@@ -32,6 +32,7 @@ struct compiled_step {
   dnnl::memory bias;                // conv with bias
   input_fix sum_fix;                // sum operand → dst layout when it cannot be reused in place
   dnnl::memory::desc scratch_desc;  // user-managed scratchpad (zero size: none)
+  bool in_place = false;            // concat whose inputs already lie back to back
 };
 
 class shape_program {
@@ -52,6 +53,9 @@ class shape_program {
   void compile_conv(compiled_step& cs);
   void compile_other(compiled_step& cs);
   input_fix fix_for(const dnnl::memory::desc& have, const dnnl::memory::desc& want) const;
+  void plan_in_place_concats();
+  bool try_in_place_concat(compiled_step& cs);
+  dnnl::memory::desc blocked_desc(int value) const;
   dnnl::memory::dims dims_of(int value) const;
 
   const graph& graph_;
@@ -63,8 +67,17 @@ class shape_program {
   int w_;
   bool create_;
   std::vector<dnnl::memory::desc> value_desc_;  // per value id, once computed
+  // Dense-block concatenation without copies (batch 1, channel-blocked layout, where a tensor of
+  // C channels is a prefix of the same tensor with more channels): concat(A, B) is A's buffer
+  // with B written right after A's bytes by B's producer.
+  std::vector<bool> concat_candidate_;  // per value: a concat that may be done in place
+  std::vector<bool> force_blocked_;     // per value: its producing conv writes the blocked layout
+  std::vector<int> extend_into_;        // per value: written after this value's bytes, or -1
+  std::vector<int> root_;               // per value: the value owning its buffer
+  std::vector<std::size_t> capacity_;   // per value: bytes to allocate when it owns its buffer
   std::vector<compiled_step> steps_;
   dnnl::primitive output_reorder_;
+  friend class program_runner;
   dnnl::memory::desc output_desc_;
   std::size_t scratch_bytes_ = 0;
   std::vector<std::string> impls_;

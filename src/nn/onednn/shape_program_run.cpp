@@ -15,9 +15,9 @@ struct live_value {
 };
 
 live_value make_value(const dnnl::memory::desc& desc, const dnnl::engine& engine,
-                      memory_tracker& tracker) {
+                      memory_tracker& tracker, std::size_t capacity = 0) {
   live_value v;
-  v.buf = allocate_buffer(desc.get_size(), tracker);
+  v.buf = allocate_buffer(std::max(capacity, desc.get_size()), tracker);
   v.mem = dnnl::memory(desc, engine, v.buf->data());
   return v;
 }
@@ -47,23 +47,38 @@ void shape_program::run(const host_tensor& input, host_tensor& out, memory_track
       cs.fixes[k].prim.execute(stream, {{DNNL_ARG_FROM, have.mem}, {DNNL_ARG_TO, fixed.mem}});
       srcs.push_back(std::move(fixed));
     }
+    const auto out = static_cast<std::size_t>(step.output);
+    const int host = extend_into_[out];
+    live_value* operand =
+        step.sum_operand >= 0 ? &values[static_cast<std::size_t>(step.sum_operand)] : nullptr;
+    // Reuse a dying residual's buffer only when nothing else (an input of this conv, a concat
+    // sharing it) holds it and it is large enough for what this output must hold.
+    const bool reuse =
+        operand != nullptr && operand->buf && host < 0 &&
+        plan_.last_use[static_cast<std::size_t>(step.sum_operand)] == static_cast<int>(s) &&
+        step.sum_operand != graph_.output && operand->buf.use_count() == 1 && !cs.sum_fix.needed &&
+        operand->buf->bytes() >= std::max(capacity_[out], cs.dst_desc.get_size());
     live_value dst;
-    if (step.sum_operand >= 0) {
-      live_value& operand = values[static_cast<std::size_t>(step.sum_operand)];
-      const bool read_by_conv =
-          std::count(step.inputs.begin(), step.inputs.end(), step.sum_operand) > 1;
-      const bool dies_here =
-          plan_.last_use[static_cast<std::size_t>(step.sum_operand)] == static_cast<int>(s) &&
-          step.sum_operand != graph_.output;
-      if (operand.buf && dies_here && !read_by_conv && !cs.sum_fix.needed) {
-        dst = std::move(operand);
-        operand = live_value{};
-      } else {
-        dst = make_value(cs.dst_desc, engine_, tracker);
-        cs.sum_fix.prim.execute(stream, {{DNNL_ARG_FROM, operand.mem}, {DNNL_ARG_TO, dst.mem}});
-      }
+    if (cs.in_place) {
+      // The inputs already lie back to back in the first input's buffer.
+      const live_value& first = values[static_cast<std::size_t>(step.inputs[0])];
+      dst.buf = first.buf;
+      dst.mem = dnnl::memory(cs.dst_desc, engine_, first.buf->data());
+    } else if (host >= 0) {
+      // Written right after `host` in its buffer, so that the concat reading both is free.
+      const live_value& h = values[static_cast<std::size_t>(host)];
+      dst.buf = h.buf;
+      dst.mem = dnnl::memory(cs.dst_desc, engine_,
+                             static_cast<char*>(h.buf->data()) +
+                                 value_desc_[static_cast<std::size_t>(host)].get_size());
+    } else if (reuse) {
+      dst = std::move(*operand);
+      *operand = live_value{};
     } else {
-      dst = make_value(cs.dst_desc, engine_, tracker);
+      dst = make_value(cs.dst_desc, engine_, tracker, capacity_[out]);
+    }
+    if (operand != nullptr && !reuse) {
+      cs.sum_fix.prim.execute(stream, {{DNNL_ARG_FROM, operand->mem}, {DNNL_ARG_TO, dst.mem}});
     }
     std::unordered_map<int, dnnl::memory> args;
     if (cs.scratch_desc.get_size() > 0) {
@@ -110,7 +125,7 @@ void shape_program::run(const host_tensor& input, host_tensor& out, memory_track
       case op_kind::input:
         break;
     }
-    if (cs.prim) {
+    if (cs.prim && !cs.in_place) {
       cs.prim.execute(stream, args);
     }
     srcs.clear();
