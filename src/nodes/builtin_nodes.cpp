@@ -22,6 +22,7 @@ void register_builtin_nodes(engine::node_registry& registry) {
   registry.add(repeat_image_batch_node());
   registry.add(image_from_batch_node());
   registry.add(image_add_noise_node());
+  registry.add(upscale_model_loader_node());
   registry.add(image_upscale_with_model_node());
   registry.add(primitive_int_node());
   registry.add(primitive_float_node());
