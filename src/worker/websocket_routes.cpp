@@ -8,6 +8,7 @@
 
 #include "common/json_text.hpp"
 #include "common/uuid.hpp"
+#include "net/auth_token.hpp"
 #include "worker/routes.hpp"
 
 namespace comfydist::worker {
@@ -34,6 +35,13 @@ void add_websocket_routes(net::http_server& server, worker_context& context) {
   net::websocket_handlers handlers;
   handlers.on_open = [&context](const net::http_request& request,
                                 std::shared_ptr<net::websocket_connection> connection) {
+    // The server offers no hook before the upgrade, so an unauthorised client is closed at once.
+    if (context.options.auth_token &&
+        !net::request_authorized(request, *context.options.auth_token)) {
+      spdlog::info("event=ws_unauthorized connection={}", connection->id());
+      connection->close();
+      return;
+    }
     std::string sid = request.query_param("clientId").value_or("");
     if (sid.empty() || sid.size() > 256) {
       sid = make_uuid4_hex();

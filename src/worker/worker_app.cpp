@@ -8,6 +8,7 @@
 #include "engine/model_folders.hpp"
 #include "net/http_server.hpp"
 #include "nodes/builtin_nodes.hpp"
+#include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
 #include "worker/worker_context.hpp"
 #include "worker/worker_options.hpp"
@@ -60,6 +61,9 @@ int run_worker(const worker_options& options) {
   server_options.cors_origin = options.cors_origin;
   server_options.server_name = "comfydist-worker";
   net::http_server server(server_options);
+  if (options.auth_token) {
+    require_auth_token(server, *options.auth_token);
+  }
 
   context.cache = std::make_unique<engine::output_cache>(kCacheBytes);
   context.queue = std::make_unique<engine::prompt_queue>(kMaxPending, kMaxHistory,
@@ -86,8 +90,9 @@ int run_worker(const worker_options& options) {
   server.start();
   context.loop->start();
   net::stop_on_signals(server);
-  spdlog::info("event=listening port={} data_dir={} nodes={}", server.bound_port(),
-               options.data_dir.string(), context.registry.all().size());
+  spdlog::info("event=listening port={} data_dir={} nodes={} auth={}", server.bound_port(),
+               options.data_dir.string(), context.registry.all().size(),
+               options.auth_token.has_value());
   // Test harnesses and the master wait for this line on stdout.
   std::printf("comfydist worker ready on port %u\n", static_cast<unsigned>(server.bound_port()));
   std::fflush(stdout);
@@ -96,6 +101,7 @@ int run_worker(const worker_options& options) {
   context.loop->stop();
   context.pool->stop();
   server.stop();
+  forget_auth_token(server);
   return 0;
 }
 

@@ -19,6 +19,8 @@ struct worker_options {
   std::optional<std::string> cors_origin;
   double max_upload_size_mb = 100.0;
   bool disable_metadata = false;
+  // With a value, every API route and the /ws upgrade require it (--auth-token-file).
+  std::optional<std::string> auth_token;
   // Searched for upscale models besides <data>/models/upscale_models (the bundled models).
   std::vector<std::filesystem::path> extra_upscale_model_dirs;
 };
