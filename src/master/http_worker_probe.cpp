@@ -6,7 +6,8 @@
 namespace comfydist::master {
 
 net::client_request worker_request(const worker_config& worker, const std::string& method,
-                                   const std::string& target, std::string body) {
+                                   const std::string& target, std::string body,
+                                   const std::string& auth_token) {
   net::client_request request;
   request.method = method;
   request.scheme = worker.type == worker_type::cloud ? "https" : "http";
@@ -17,6 +18,9 @@ net::client_request worker_request(const worker_config& worker, const std::strin
   if (!request.body.empty()) {
     request.headers["Content-Type"] = "application/json";
   }
+  if (!auth_token.empty()) {
+    request.headers["Authorization"] = "Bearer " + auth_token;
+  }
   request.timeout = std::chrono::milliseconds(3000);
   return request;
 }
@@ -24,7 +28,7 @@ net::client_request worker_request(const worker_config& worker, const std::strin
 void http_worker_probe::probe(const worker_config& worker, bool with_system_stats,
                               std::function<void(probe_result)> done) {
   auto finish = std::make_shared<std::function<void(probe_result)>>(std::move(done));
-  client_.fetch(worker_request(worker, "GET", "/prompt"),
+  client_.fetch(worker_request(worker, "GET", "/prompt", {}, auth_token_),
                 [this, worker, with_system_stats, finish](const net::client_result& answer) {
                   probe_result result;
                   if (!answer.ok) {
@@ -51,7 +55,7 @@ void http_worker_probe::probe(const worker_config& worker, bool with_system_stat
                     (*finish)(result);
                     return;
                   }
-                  client_.fetch(worker_request(worker, "GET", "/system_stats"),
+                  client_.fetch(worker_request(worker, "GET", "/system_stats", {}, auth_token_),
                                 [result, finish](const net::client_result& stats) mutable {
                                   if (stats.ok && stats.status == 200) {
                                     try {

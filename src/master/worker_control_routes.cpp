@@ -41,33 +41,33 @@ void forward_to_all(master_context& context, const std::string& target, const st
   auto state = std::make_shared<gather>();
   state->left = targets.size();
   for (const auto& worker : targets) {
-    context.client->fetch(worker_request(worker, "POST", target, body),
-                          [state, worker, reply](const net::client_result& answer) {
-                            json entry = json::object();
-                            entry["id"] = worker.id;
-                            entry["name"] = worker.name;
-                            entry["ok"] = answer.ok && answer.status == 200;
-                            entry["error"] =
-                                answer.ok ? (answer.status == 200
-                                                 ? json(nullptr)
-                                                 : json("HTTP " + std::to_string(answer.status)))
-                                          : json(answer.error);
-                            bool last = false;
-                            json results;
-                            {
-                              const std::lock_guard lock(state->mutex);
-                              state->results.push_back(entry);
-                              last = --state->left == 0;
-                              if (last) {
-                                results = state->results;
-                              }
-                            }
-                            if (last) {
-                              json out = json::object();
-                              out["results"] = results;
-                              reply(master_json(200, out));
-                            }
-                          });
+    context.client->fetch(
+        worker_request(worker, "POST", target, body, context.auth_token.value_or("")),
+        [state, worker, reply](const net::client_result& answer) {
+          json entry = json::object();
+          entry["id"] = worker.id;
+          entry["name"] = worker.name;
+          entry["ok"] = answer.ok && answer.status == 200;
+          entry["error"] =
+              answer.ok ? (answer.status == 200 ? json(nullptr)
+                                                : json("HTTP " + std::to_string(answer.status)))
+                        : json(answer.error);
+          bool last = false;
+          json results;
+          {
+            const std::lock_guard lock(state->mutex);
+            state->results.push_back(entry);
+            last = --state->left == 0;
+            if (last) {
+              results = state->results;
+            }
+          }
+          if (last) {
+            json out = json::object();
+            out["results"] = results;
+            reply(master_json(200, out));
+          }
+        });
   }
 }
 
