@@ -154,10 +154,13 @@ void add_config_routes(net::http_server& server, master_context& context) {
                          if (!body.contains("type") || body["type"] == "local") {
                            worker.cuda_device = std::to_string(device);
                          }
-                         if (body.value("type", "") == "cloud" && !body.contains("port")) {
+                         apply_worker_fields(worker, body);
+                         // "remote" with an https:// host became "cloud": its port is 443 too.
+                         if (worker.type == worker_type::cloud && !body.contains("port") &&
+                             body.contains("host") && body["host"].is_string() &&
+                             !normalize_host(body["host"].get<std::string>()).port) {
                            worker.port = 443;
                          }
-                         apply_worker_fields(worker, body);
                          c.workers.push_back(worker);
                        });
                      } catch (const config_error& e) {
