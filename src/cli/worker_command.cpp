@@ -33,6 +33,10 @@ int run_worker_command(const CLI::App& cmd, worker_args& args) {
     spdlog::error("device '{}' is not available in this build; use --device cpu", options.device);
     return 2;
   }
+  if (options.tls_certfile.empty() != options.tls_keyfile.empty()) {
+    spdlog::error("HTTPS needs both --tls-certfile and --tls-keyfile");
+    return 2;
+  }
   if (!args.token_file.empty()) {
     try {
       options.auth_token = net::read_auth_token(args.token_file);
@@ -73,6 +77,10 @@ subcommand add_worker_command(CLI::App& app) {
   cmd->add_option("--auth-token-file", args->token_file,
                   "Require 'Authorization: Bearer <token>' with the token in this file on every "
                   "API route and /ws");
+  cmd->add_option("--tls-certfile", options.tls_certfile,
+                  "PEM certificate (chain) for HTTPS; needs --tls-keyfile");
+  cmd->add_option("--tls-keyfile", options.tls_keyfile,
+                  "PEM private key for HTTPS; needs --tls-certfile");
   return {cmd, [cmd, args] { return run_worker_command(*cmd, *args); }};
 }
 

@@ -60,6 +60,8 @@ int run_worker(const worker_options& options) {
   server_options.max_body_bytes = context.max_upload_bytes();
   server_options.cors_origin = options.cors_origin;
   server_options.server_name = "comfydist-worker";
+  server_options.tls_certfile = options.tls_certfile;
+  server_options.tls_keyfile = options.tls_keyfile;
   net::http_server server(server_options);
   if (options.auth_token) {
     require_auth_token(server, *options.auth_token);
@@ -90,9 +92,9 @@ int run_worker(const worker_options& options) {
   server.start();
   context.loop->start();
   net::stop_on_signals(server);
-  spdlog::info("event=listening port={} data_dir={} nodes={} auth={}", server.bound_port(),
+  spdlog::info("event=listening port={} data_dir={} nodes={} tls={} auth={}", server.bound_port(),
                options.data_dir.string(), context.registry.all().size(),
-               options.auth_token.has_value());
+               !options.tls_certfile.empty(), options.auth_token.has_value());
   // Test harnesses and the master wait for this line on stdout.
   std::printf("comfydist worker ready on port %u\n", static_cast<unsigned>(server.bound_port()));
   std::fflush(stdout);

@@ -21,6 +21,9 @@ struct worker_options {
   bool disable_metadata = false;
   // With a value, every API route and the /ws upgrade require it (--auth-token-file).
   std::optional<std::string> auth_token;
+  // PEM files (--tls-certfile / --tls-keyfile): with both, the worker speaks only HTTPS and WSS.
+  std::string tls_certfile;
+  std::string tls_keyfile;
   // Searched for upscale models besides <data>/models/upscale_models (the bundled models).
   std::vector<std::filesystem::path> extra_upscale_model_dirs;
 };
