@@ -324,11 +324,11 @@ json upload_image(worker_context& context, const net::http_request& request) {
 
 void add_file_routes(net::http_server& server, worker_context& context) {
   add_api_route(server, "GET", "/view",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   get_view(context, request, reply);
                 });
   add_api_route(server, "POST", "/upload/image",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](net::http_request request, const net::http_responder& reply) {
                   // Decoding and hashing the upload is CPU work: do it on the pool.
                   auto shared = std::make_shared<net::http_request>(std::move(request));
                   const bool queued = context.pool->submit([&context, shared, reply]() {

@@ -63,28 +63,29 @@ json server_features(const worker_context& context) {
 
 void add_info_routes(net::http_server& server, worker_context& context) {
   add_api_route(server, "GET", "/object_info",
-                [&context](net::http_request, net::http_responder reply) {
+                [&context](const net::http_request&, const net::http_responder& reply) {
                   reply(json_reply(200, context.registry.object_info(context.environment)));
                 });
   add_api_route(
       server, "GET", "/object_info/{node_class}",
-      [&context](net::http_request request, net::http_responder reply) {
+      [&context](const net::http_request& request, const net::http_responder& reply) {
         reply(json_reply(200, context.registry.object_info(request.path_params.at("node_class"),
                                                            context.environment)));
       });
   add_api_route(server, "GET", "/system_stats",
-                [&context](net::http_request, net::http_responder reply) {
+                [&context](const net::http_request&, const net::http_responder& reply) {
                   reply(json_reply(200, system_stats(context)));
                 });
   add_api_route(server, "GET", "/features",
-                [&context](net::http_request, net::http_responder reply) {
+                [&context](const net::http_request&, const net::http_responder& reply) {
                   reply(json_reply(200, server_features(context)));
                 });
-  add_api_route(server, "GET", "/models", [](net::http_request, net::http_responder reply) {
-    reply(json_reply(200, engine::model_folder_keys()));
-  });
+  add_api_route(server, "GET", "/models",
+                [](const net::http_request&, const net::http_responder& reply) {
+                  reply(json_reply(200, engine::model_folder_keys()));
+                });
   add_api_route(server, "GET", "/models/{folder}",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   const std::string& folder = request.path_params.at("folder");
                   const auto files =
                       engine::list_model_files(context.environment.model_folders, folder);
@@ -94,7 +95,8 @@ void add_info_routes(net::http_server& server, worker_context& context) {
                   reply(json_reply(200, *files));
                 });
   add_api_route(
-      server, "GET", "/embeddings", [&context](net::http_request, net::http_responder reply) {
+      server, "GET", "/embeddings",
+      [&context](const net::http_request&, const net::http_responder& reply) {
         json names = json::array();
         const auto files =
             engine::list_model_files(context.environment.model_folders, "embeddings");
@@ -103,10 +105,11 @@ void add_info_routes(net::http_server& server, worker_context& context) {
         }
         reply(json_reply(200, names));
       });
-  add_api_route(server, "GET", "/extensions", [](net::http_request, net::http_responder reply) {
-    reply(json_reply(200, json::array()));
-  });
-  server.add_route("GET", "/", [](net::http_request, net::http_responder reply) {
+  add_api_route(server, "GET", "/extensions",
+                [](const net::http_request&, const net::http_responder& reply) {
+                  reply(json_reply(200, json::array()));
+                });
+  server.add_route("GET", "/", [](const net::http_request&, const net::http_responder& reply) {
     net::http_response response;
     response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
     response.headers.emplace_back("Cache-Control", "no-store, must-revalidate");

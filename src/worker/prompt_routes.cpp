@@ -163,21 +163,23 @@ void post_prompt(worker_context& context, const net::http_request& request,
 
 void add_prompt_routes(net::http_server& server, worker_context& context) {
   add_api_route(server, "POST", "/prompt",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   post_prompt(context, request, reply);
                 });
-  add_api_route(server, "GET", "/prompt", [&context](net::http_request, net::http_responder reply) {
-    json exec_info = json::object();
-    exec_info["queue_remaining"] = context.queue->remaining();
-    json body = json::object();
-    body["exec_info"] = exec_info;
-    reply(json_reply(200, body));
-  });
-  add_api_route(server, "GET", "/queue", [&context](net::http_request, net::http_responder reply) {
-    reply(json_reply(200, context.queue->queue_json()));
-  });
+  add_api_route(server, "GET", "/prompt",
+                [&context](const net::http_request&, const net::http_responder& reply) {
+                  json exec_info = json::object();
+                  exec_info["queue_remaining"] = context.queue->remaining();
+                  json body = json::object();
+                  body["exec_info"] = exec_info;
+                  reply(json_reply(200, body));
+                });
+  add_api_route(server, "GET", "/queue",
+                [&context](const net::http_request&, const net::http_responder& reply) {
+                  reply(json_reply(200, context.queue->queue_json()));
+                });
   add_api_route(server, "POST", "/queue",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   const json body = object_body(request.body);
                   const auto ids = id_list(body, "delete");
                   if (truthy(body, "clear")) {
@@ -189,7 +191,7 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                   reply(net::http_response::empty(200));
                 });
   add_api_route(server, "GET", "/history",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   const auto max_items = int_query(request, "max_items");
                   const auto offset = int_query(request, "offset");
                   if (max_items && *max_items < 0) {
@@ -202,12 +204,12 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                   reply(json_reply(200, context.queue->history_json(limit, offset)));
                 });
   add_api_route(server, "GET", "/history/{prompt_id}",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   reply(json_reply(
                       200, context.queue->history_entry_json(request.path_params.at("prompt_id"))));
                 });
   add_api_route(server, "POST", "/history",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   const json body = object_body(request.body);
                   const auto ids = id_list(body, "delete");
                   if (truthy(body, "clear")) {
@@ -219,7 +221,7 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                   reply(net::http_response::empty(200));
                 });
   add_api_route(server, "POST", "/interrupt",
-                [&context](net::http_request request, net::http_responder reply) {
+                [&context](const net::http_request& request, const net::http_responder& reply) {
                   const json body = lenient_body(request.body);
                   const auto target = body.find("prompt_id");
                   if (target != body.end() && target->is_string()) {
@@ -232,12 +234,13 @@ void add_prompt_routes(net::http_server& server, worker_context& context) {
                   }
                   reply(net::http_response::empty(200));
                 });
-  add_api_route(
-      server, "POST", "/free", [&context](net::http_request request, net::http_responder reply) {
-        const json body = lenient_body(request.body);
-        context.loop->request_free(truthy(body, "unload_models"), truthy(body, "free_memory"));
-        reply(net::http_response::empty(200));
-      });
+  add_api_route(server, "POST", "/free",
+                [&context](const net::http_request& request, const net::http_responder& reply) {
+                  const json body = lenient_body(request.body);
+                  context.loop->request_free(truthy(body, "unload_models"),
+                                             truthy(body, "free_memory"));
+                  reply(net::http_response::empty(200));
+                });
 }
 
 }  // namespace comfydist::worker

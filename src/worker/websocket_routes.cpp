@@ -34,7 +34,7 @@ void add_websocket_routes(net::http_server& server, worker_context& context) {
   auto tracker = std::make_shared<first_message_tracker>();
   net::websocket_handlers handlers;
   handlers.on_open = [&context](const net::http_request& request,
-                                std::shared_ptr<net::websocket_connection> connection) {
+                                const std::shared_ptr<net::websocket_connection>& connection) {
     // The server offers no hook before the upgrade, so an unauthorised client is closed at once.
     if (context.options.auth_token &&
         !net::request_authorized(request, *context.options.auth_token)) {

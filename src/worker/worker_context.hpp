@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,7 +34,7 @@ struct worker_context {
   std::mutex upload_mutex;
 
   std::size_t max_upload_bytes() const {
-    return static_cast<std::size_t>(options.max_upload_size_mb * 1024.0 * 1024.0 + 0.5);
+    return static_cast<std::size_t>(std::llround(options.max_upload_size_mb * 1024.0 * 1024.0));
   }
 };
 
