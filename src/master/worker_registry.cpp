@@ -122,6 +122,11 @@ void worker_registry::shutdown(bool stop_workers) {
       }
     }
   }
+  for (auto& [process, since] : retired_) {
+    if (!process.poll()) {
+      process.signal_group(SIGKILL);
+    }
+  }
   runtime_.clear();
   save_pids_locked();
 }
@@ -149,12 +154,22 @@ void worker_registry::tick(std::vector<std::string>& changed) {
     if (find_worker(config, it->first) == nullptr) {
       if (it->second.process && it->second.process->running()) {
         it->second.process->signal_group(SIGTERM);
+        retired_.emplace_back(std::move(*it->second.process), now);
       }
       it = runtime_.erase(it);
     } else {
       ++it;
     }
   }
+  std::erase_if(retired_, [&](std::pair<child_process, steady_time>& retired) {
+    if (retired.first.poll()) {
+      return true;
+    }
+    if (now - retired.second > timing_.stop_grace) {
+      retired.first.signal_group(SIGKILL);
+    }
+    return false;
+  });
   for (const auto& worker : config.workers) {
     const bool is_new = runtime_.find(worker.id) == runtime_.end();
     worker_runtime& rt = runtime_[worker.id];

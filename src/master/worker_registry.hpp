@@ -87,6 +87,8 @@ class worker_registry {
   std::map<std::string, worker_runtime> runtime_;
   std::map<std::string, bool> launch_requests_;  // id → requested by the API
   std::map<std::string, bool> stop_requests_;
+  // Processes of deleted workers: reaped when they exit, SIGKILLed after the stop grace.
+  std::vector<std::pair<child_process, steady_time>> retired_;
   bool stopping_ = false;
   std::thread thread_;
 };

@@ -87,7 +87,7 @@ TEST(MasterFirstStart, AddsALocalWorkerAndLaunchesIt) {
   EXPECT_NE(log.body.find("=== comfydist: starting worker"), std::string::npos) << log.body;
 }
 
-TEST(MasterLocal, LaunchAndStop) {
+TEST(MasterLocal, LaunchStopAndDelete) {
   json config = test_config();
   config["workers"].push_back(local_worker("launch me", free_port()));
   const std::string id = config["workers"][0]["id"];
@@ -114,6 +114,16 @@ TEST(MasterLocal, LaunchAndStop) {
   EXPECT_LE(json::parse(log.body)["lines"].size(), 5U);
   EXPECT_TRUE(std::filesystem::exists(master.data_dir() / "data" / "logs" / "workers") &&
               !std::filesystem::is_empty(master.data_dir() / "data" / "logs" / "workers"));
+
+  // Deleting a running worker stops it, and the master reaps it (no zombie left behind).
+  ASSERT_EQ(master.request("POST", "/distributed/workers/" + id + "/launch").status, 200);
+  const pid_t second = master.wait_state(id, "idle")["pid"];
+  ASSERT_EQ(master.request("DELETE", "/distributed/workers/" + id).status, 200);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (::kill(second, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(::kill(second, 0), 0) << "the deleted worker's process is still there (or a zombie)";
 }
 
 TEST(MasterLocal, KilledWorkerCrashesAndIsRestarted) {
