@@ -24,3 +24,31 @@ echo "# POST /prompt acceptance, 32 concurrent clients"
 "$build/bench/bench_prompt_acceptance" "$port" 32 5
 echo "# master: serve → local workers idle, probe overhead with 100 workers, idle RSS"
 /usr/bin/python3 "$here/master_bench.py" "$build"
+
+# Native upscaling (issue 5): our CPU backend against PyTorch CPU on the same networks, weights,
+# input sizes and thread count; the machine's FMA peak; a full ImageUpscaleWithModel run of a
+# 2048x2048 image at x4 for memory. About 6 minutes on 2 cores; UPSCALE_BENCH_FULL=1 adds the
+# 512x512 Real-ESRGAN-sized run (about 5 more).
+upscalerjs="$here/../third_party/upscalerjs/node_modules/@upscalerjs"
+if [ -f "$upscalerjs/esrgan-thick/models/x4/model.json" ] && [ -x /usr/bin/python3 ] &&
+  /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  threads=$(nproc)
+  thick="$upscalerjs/esrgan-thick/models/x4/model.json"
+  rrdb_sizes=256
+  [ "${UPSCALE_BENCH_FULL:-0}" = 1 ] && rrdb_sizes=256,512
+  /usr/bin/python3 "$here/make_rrdbnet.py" "$tmp/rrdbnet_23x64.safetensors" >/dev/null
+  echo "# FP32 FMA peak: one core measured (12 independent FMA chains), times the cores"
+  "$build/bench/bench_upscale" peak-flops "$threads" 3
+  echo "# esrgan-thick-x4 (bundled TF.js RRDN), one run per size"
+  "$build/bench/bench_upscale" throughput "$thick" esrgan-thick-x4 "$threads" 256,512 1
+  /usr/bin/python3 "$here/upscale_torch.py" tfjs "$thick" esrgan-thick-x4 "$threads" 256,512 1
+  echo "# RRDBNet x4, 23 blocks, 64 features (Real-ESRGAN size), random weights, one run per size"
+  "$build/bench/bench_upscale" throughput "$tmp/rrdbnet_23x64.safetensors" rrdbnet-23x64 \
+    "$threads" "$rrdb_sizes" 1
+  /usr/bin/python3 "$here/upscale_torch.py" rrdbnet rrdbnet-23x64 "$threads" "$rrdb_sizes" 1
+  echo "# ImageUpscaleWithModel, 2048x2048 -> 8192x8192 with esrgan-slim-x4: tiles, memory"
+  "$build/bench/bench_upscale" node "$upscalerjs/esrgan-slim/models/x4/model.json" \
+    esrgan-slim-x4 "$threads" 2048
+else
+  echo "# native upscaling: skipped (needs scripts/bootstrap's bundled models and python3-torch)"
+fi
