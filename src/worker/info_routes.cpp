@@ -4,6 +4,7 @@
 
 #include "common/api_error.hpp"
 #include "engine/model_folders.hpp"
+#include "nodes/upscale/upscale_model.hpp"
 #include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
 #include "worker/system_info.hpp"
@@ -87,8 +88,12 @@ void add_info_routes(net::http_server& server, worker_context& context) {
   add_api_route(server, "GET", "/models/{folder}",
                 [&context](const net::http_request& request, const net::http_responder& reply) {
                   const std::string& folder = request.path_params.at("folder");
+                  // Upscale models are listed as UpscaleModelLoader offers them (loadable files
+                  // and the bundled models by name), not as raw files.
                   const auto files =
-                      engine::list_model_files(context.environment.model_folders, folder);
+                      folder == "upscale_models"
+                          ? std::optional(nodes::upscale_model_names(context.environment))
+                          : engine::list_model_files(context.environment.model_folders, folder);
                   if (!files) {
                     throw api_error(404, "not_found", "unknown model folder '" + folder + "'");
                   }

@@ -38,6 +38,11 @@ void prepare_folders(const worker_options& options, engine::node_environment& en
   for (const auto& extra : options.extra_upscale_model_dirs) {
     environment.model_folders["upscale_models"].push_back(extra);
   }
+  // The models scripts/bootstrap installs from npm, searched like ComfyUI's extra model paths.
+  std::error_code exists_error;
+  if (fs::is_directory(COMFYDIST_BUNDLED_MODELS_DIR, exists_error)) {
+    environment.model_folders["upscale_models"].emplace_back(COMFYDIST_BUNDLED_MODELS_DIR);
+  }
   environment.input_dir = fs::canonical(environment.input_dir);
   environment.output_dir = fs::canonical(environment.output_dir);
   environment.temp_dir = fs::canonical(environment.temp_dir);

@@ -84,10 +84,14 @@ std::vector<json> progress_of(const std::vector<json>& messages, const std::stri
 
 TEST_F(UpscaleFlow, ObjectInfoListsTheModel) {
   const json info = json::parse(worker_.get("/object_info/UpscaleModelLoader").body);
-  EXPECT_EQ(info["UpscaleModelLoader"]["input"]["required"]["model_name"][1]["options"],
-            json::array({"compact_x2.safetensors"}));
-  EXPECT_EQ(json::parse(worker_.get("/models/upscale_models").body),
-            json::array({"compact_x2.safetensors"}));
+  const json options = info["UpscaleModelLoader"]["input"]["required"]["model_name"][1]["options"];
+  // The dropped-in file, then the bundled models (installed by scripts/bootstrap) by name.
+  ASSERT_FALSE(options.empty());
+  EXPECT_EQ(options[0], "compact_x2.safetensors");
+  for (const char* bundled : {"default-model-x2", "esrgan-slim-x2", "esrgan-thick-x4"}) {
+    EXPECT_NE(std::find(options.begin(), options.end(), bundled), options.end()) << bundled;
+  }
+  EXPECT_EQ(json::parse(worker_.get("/models/upscale_models").body), options);
 }
 
 TEST_F(UpscaleFlow, UpscalesWithProgressAndReusesTheModel) {

@@ -7,7 +7,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "engine/node_environment.hpp"
 #include "engine/node_value.hpp"
 #include "nn/backend.hpp"
 #include "nn/graph.hpp"
@@ -30,6 +32,10 @@ struct upscale_model {
 // the backend's prepared copy of them.
 std::shared_ptr<const engine::opaque_value> make_upscale_model_value(
     std::shared_ptr<const upscale_model> model);
+
+// The names UpscaleModelLoader offers (and GET /models/upscale_models lists): loadable files of
+// the upscale model folders, and the bundled models by their clear names.
+std::vector<std::string> upscale_model_names(const engine::node_environment& env);
 
 // The model behind an UPSCALE_MODEL input; throws node_error("TypeError") for another type.
 std::shared_ptr<const upscale_model> upscale_model_from(const engine::opaque_value& value);

@@ -89,7 +89,7 @@ bool is_loadable(const std::string& relative_name) {
 // A folder holding the bundled npm packages lists its models by their clear
 // names only; any other folder lists its loadable files, as ComfyUI's
 // get_filename_list does.
-std::vector<std::string> model_names(const engine::node_environment& env) {
+std::vector<std::string> list_names(const engine::node_environment& env) {
   std::set<std::string> names;
   const auto folders = env.model_folders.find(folder_key);
   if (folders == env.model_folders.end()) {
@@ -140,7 +140,7 @@ std::optional<fs::path> resolve(const std::string& name, const engine::node_envi
 }
 
 void refresh_info(json& node_info, const engine::node_environment& env) {
-  node_info["input"]["required"]["model_name"][1]["options"] = model_names(env);
+  node_info["input"]["required"]["model_name"][1]["options"] = list_names(env);
 }
 
 engine::node_result execute(const engine::node_inputs& inputs, engine::node_context& context) {
@@ -171,6 +171,10 @@ engine::node_definition upscale_model_loader_node() {
   engine::node_definition definition = make_definition(info, execute);
   definition.refresh_info = refresh_info;
   return definition;
+}
+
+std::vector<std::string> upscale_model_names(const engine::node_environment& env) {
+  return list_names(env);
 }
 
 }  // namespace comfydist::nodes
