@@ -1,5 +1,7 @@
 // ImageUpscaleWithModel: ComfyUI's tiled model upscaling (tiles of 512 with overlap 32, halved
 // down to 128 when memory runs out), with progress per tile and interrupts between tiles.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <new>
@@ -142,6 +144,8 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
   const float divisor = graph.output_divisor;
   // spandrel's ImageModelDescriptor clamps every model output to 0..1, so tiles are blended
   // clamped.
+  std::size_t peak_tile_bytes = 0;
+  int used_tile = start_tile;
   const tile_function run_tile = [&](const nn::host_tensor& tile) {
     const std::size_t need = model->network->estimate_peak_bytes(tile.shape.h, tile.shape.w);
     if (need > limit) {
@@ -152,6 +156,7 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
       v *= multiplier;
     }
     nn::host_tensor result = model->network->run(input);
+    peak_tile_bytes = std::max(peak_tile_bytes, model->network->last_peak_bytes());
     for (float& v : result.data) {
       v = std::clamp(v / divisor, 0.0F, 1.0F);
     }
@@ -161,6 +166,7 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
   const std::lock_guard<std::mutex> lock(model->run_mutex);
   try {
     run_with_tile_fallback(start_tile, min_tile, [&](int tile) {
+      used_tile = tile;
       // A new ProgressBar for every tile size, as in ComfyUI.
       const std::int64_t total =
           image->batch * tiled_scale_steps(image->width, image->height, tile, tile, overlap);
@@ -186,6 +192,12 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
                            std::to_string(image->height) + " image, even with " +
                            std::to_string(min_tile) + "x" + std::to_string(min_tile) + " tiles");
   }
+  // The working memory of one tile is what bounds the node's memory beyond its input and output.
+  spdlog::info(
+      "prompt={} node={} event=upscaled model={} size={}x{} scale={} tile={} "
+      "peak_tile_bytes={}",
+      context.prompt_id(), context.node_id(), model->name, image->width, image->height, graph.scale,
+      used_tile, peak_tile_bytes);
   return single_output(engine::image_ptr(std::move(output)));
 }
 
