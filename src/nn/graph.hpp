@@ -11,8 +11,8 @@
 namespace comfydist::nn {
 
 enum class op_kind {
-  input,             // the network input (exactly one, node 0)
-  conv2d,            // stride 1, no dilation, explicit zero padding, optional bias
+  input,   // the network input (exactly one, node 0)
+  conv2d,  // stride 1, no dilation, explicit zero padding, optional bias
   relu,
   leaky_relu,        // alpha = negative slope
   prelu,             // per-channel slopes
@@ -43,12 +43,12 @@ struct conv2d_params {
 
 struct graph_node {
   op_kind kind = op_kind::input;
-  std::string name;         // the layer name in the source file, for error messages
-  std::vector<int> inputs;  // indices of earlier nodes
-  conv2d_params conv;       // conv2d only
-  float alpha = 0.0F;       // leaky_relu slope, scale factor
+  std::string name;           // the layer name in the source file, for error messages
+  std::vector<int> inputs;    // indices of earlier nodes
+  conv2d_params conv;         // conv2d only
+  float alpha = 0.0F;         // leaky_relu slope, scale factor
   std::vector<float> slopes;  // prelu
-  int factor = 1;           // pixel_shuffle, upsample_nearest
+  int factor = 1;             // pixel_shuffle, upsample_nearest
   shuffle_order order = shuffle_order::crd;
 };
 

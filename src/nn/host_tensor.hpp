@@ -13,8 +13,8 @@ struct tensor_shape {
   int w = 0;
 
   std::size_t elements() const {
-    return static_cast<std::size_t>(n) * static_cast<std::size_t>(c) *
-           static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
+    return static_cast<std::size_t>(n) * static_cast<std::size_t>(c) * static_cast<std::size_t>(h) *
+           static_cast<std::size_t>(w);
   }
   bool operator==(const tensor_shape&) const = default;
 };
