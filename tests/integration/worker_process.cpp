@@ -14,53 +14,18 @@
 #include <thread>
 
 #include "image/codecs.hpp"
-
-extern char** environ;
+#include "process_util.hpp"
 
 namespace comfydist::testing {
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path make_temp_dir() {
-  std::string pattern = (fs::temp_directory_path() / "comfydist-test-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp failed");
-  }
-  return pattern;
-}
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 worker_process::worker_process(std::vector<std::string> extra_args) {
-  data_dir_ = make_temp_dir();
+  data_dir_ = make_temp_dir("comfydist-test");
   log_path_ = (data_dir_ / "worker.log").string();
-  std::vector<std::string> args{
-      COMFYDIST_BINARY, "worker", "--port", "0", "--data-dir", (data_dir_ / "data").string()};
+  std::vector<std::string> args{"worker", "--port", "0", "--data-dir",
+                                (data_dir_ / "data").string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    throw std::runtime_error("cannot start " + args[0]);
-  }
+  pid_ = spawn_comfydist(args, log_path_);
   const std::regex ready("ready on port ([0-9]+)");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
