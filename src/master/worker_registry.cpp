@@ -184,7 +184,7 @@ void worker_registry::tick(std::vector<std::string>& changed) {
     } else if (rt.state == worker_state::disabled) {
       set_state(worker.id, rt, worker_state::offline, "", changed);
     }
-    maybe_probe(worker, rt, now);
+    maybe_probe(worker, config.settings.probe_interval_seconds, rt, now);
   }
 }
 
@@ -291,8 +291,8 @@ void worker_registry::start_process(const worker_config& worker, const cluster_s
   save_pids_locked();
 }
 
-void worker_registry::maybe_probe(const worker_config& worker, worker_runtime& rt,
-                                  steady_time now) {
+void worker_registry::maybe_probe(const worker_config& worker, double probe_interval_seconds,
+                                  worker_runtime& rt, steady_time now) {
   const bool probe_state = rt.state == worker_state::launching || rt.state == worker_state::idle ||
                            rt.state == worker_state::busy || rt.state == worker_state::offline;
   if (!probe_state || rt.probe_in_flight || now < rt.next_probe) {
@@ -302,8 +302,7 @@ void worker_registry::maybe_probe(const worker_config& worker, worker_runtime& r
       rt.adopted_pid <= 0) {
     return;
   }
-  const double interval = store_.snapshot().settings.probe_interval_seconds;
-  const auto period = std::chrono::milliseconds(static_cast<long>(interval * 1000));
+  const auto period = std::chrono::milliseconds(static_cast<long>(probe_interval_seconds * 1000));
   // While launching, probe often so "idle" shows up quickly.
   rt.next_probe =
       now + (rt.state == worker_state::launching ? std::min(period, std::chrono::milliseconds(250))

@@ -66,7 +66,8 @@ class worker_registry {
   void tick(std::vector<std::string>& changed);
   void supervise_local(const worker_config& worker, const cluster_settings& settings,
                        worker_runtime& rt, steady_time now, std::vector<std::string>& changed);
-  void maybe_probe(const worker_config& worker, worker_runtime& rt, steady_time now);
+  void maybe_probe(const worker_config& worker, double probe_interval_seconds, worker_runtime& rt,
+                   steady_time now);
   void on_probe(const std::string& id, const probe_result& result);
   void start_process(const worker_config& worker, const cluster_settings& settings,
                      worker_runtime& rt, std::vector<std::string>& changed);

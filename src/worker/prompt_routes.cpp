@@ -89,7 +89,7 @@ std::optional<long long> int_query(const net::http_request& request, const std::
 
 void post_prompt(worker_context& context, const net::http_request& request,
                  const net::http_responder& reply) {
-  const prompt_request parsed =
+  prompt_request parsed =
       parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
 
   // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
@@ -124,7 +124,7 @@ void post_prompt(worker_context& context, const net::http_request& request,
     return;
   }
 
-  json prompt = *parsed.prompt;
+  json prompt = std::move(*parsed.prompt);
   const engine::validation_result result = engine::validate_prompt(
       prompt, parsed.partial_execution_targets, context.registry, context.environment);
 
