@@ -89,8 +89,7 @@ std::optional<long long> int_query(const net::http_request& request, const std::
 
 void post_prompt(worker_context& context, const net::http_request& request,
                  const net::http_responder& reply) {
-  prompt_request parsed =
-      parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
+  prompt_request parsed = parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
 
   // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
   json number;
