@@ -247,6 +247,7 @@ cluster_settings cluster_settings_from_json(const json& document, const cluster_
   r.read("worker_timeout_seconds", settings.worker_timeout_seconds);
   r.read("probe_interval_seconds", settings.probe_interval_seconds);
   r.read("max_inflight_per_worker", settings.max_inflight_per_worker);
+  r.read("max_attempts_per_unit", settings.max_attempts_per_unit);
   r.read("extra_ca_file", settings.extra_ca_file);
   r.read("has_auto_populated_workers", settings.has_auto_populated_workers);
   r.known("comfyui");
@@ -275,6 +276,7 @@ json to_json(const cluster_settings& settings) {
   out["worker_timeout_seconds"] = settings.worker_timeout_seconds;
   out["probe_interval_seconds"] = settings.probe_interval_seconds;
   out["max_inflight_per_worker"] = settings.max_inflight_per_worker;
+  out["max_attempts_per_unit"] = settings.max_attempts_per_unit;
   json comfyui = json::object();
   comfyui["root"] = settings.comfyui.root;
   comfyui["python"] = settings.comfyui.python;

@@ -50,6 +50,7 @@ struct cluster_settings {
   int worker_timeout_seconds = 60;
   double probe_interval_seconds = 2.0;
   int max_inflight_per_worker = 2;
+  int max_attempts_per_unit = 3;  // a unit that failed this often fails for good
   comfyui_settings comfyui;
   std::string extra_ca_file;  // PEM bundle trusted for cloud workers besides the system CAs
   bool has_auto_populated_workers = false;

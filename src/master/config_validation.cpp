@@ -70,6 +70,9 @@ std::vector<field_problem> check_config(const cluster_config& config) {
   if (config.settings.max_inflight_per_worker < 1 || config.settings.max_inflight_per_worker > 64) {
     problems.push_back({"settings.max_inflight_per_worker", "must be between 1 and 64"});
   }
+  if (config.settings.max_attempts_per_unit < 1 || config.settings.max_attempts_per_unit > 20) {
+    problems.push_back({"settings.max_attempts_per_unit", "must be between 1 and 20"});
+  }
   constexpr std::size_t kMaxWorkers = 1024;
   if (config.workers.size() > kMaxWorkers) {
     problems.push_back({"workers", "at most " + std::to_string(kMaxWorkers) + " workers"});

@@ -1,7 +1,9 @@
 // Start-up and shutdown of the master: configuration, first-start workers, supervision, routes.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "master/config_store.hpp"
 #include "master/data_dir_lock.hpp"
@@ -11,6 +13,8 @@
 #include "master/master_context.hpp"
 #include "master/master_options.hpp"
 #include "master/master_routes.hpp"
+#include "nodes/builtin_nodes.hpp"
+#include "nodes/distributed_nodes.hpp"
 #include "net/auth_token.hpp"
 #include "net/http_server.hpp"
 
@@ -80,17 +84,41 @@ int run_master(const master_options& options) {
       },
       timing);
 
+  context.environment.input_dir = data / "input";
+  context.environment.output_dir = data / "output";
+  context.environment.temp_dir = data / "temp";
+  context.environment.threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  nodes::register_builtin_nodes(context.nodes);
+  nodes::register_distributed_nodes(context.nodes);
+  nodes::register_master_nodes(context.nodes);
+  context.pool = std::make_unique<task_pool>(4, 256);
+  context.jobs = std::make_unique<job_store>(data / "comfydist.db");
+  context.catalog = std::make_unique<worker_catalog>(
+      *context.client, context.auth_token.value_or(""), context.nodes, distributed_node_names());
+  master_folders folders{context.environment.input_dir, context.environment.output_dir,
+                         context.environment.temp_dir};
+  context.scheduler = std::make_unique<job_scheduler>(
+      *context.jobs, *context.store, *context.registry, *context.catalog, *context.client,
+      context.auth_token.value_or(""), context.nodes, folders,
+      [&context](const std::string& client_id, const std::string& type, const json& data) {
+        context.hub.send(client_id, type, data);
+      });
+
   net::http_server_options server_options;
   server_options.addresses = options.listen_addresses;
   server_options.port = static_cast<std::uint16_t>(options.port.value_or(initial.master.port));
   server_options.server_name = "comfydist-master";
+  server_options.max_body_bytes = std::size_t{100} << 20;  // uploads, as a worker takes them
   net::http_server server(server_options);
   add_config_routes(server, context);
   add_worker_control_routes(server, context);
   add_master_websocket(server, context);
+  add_front_door_routes(server, context);
+  add_job_routes(server, context);
 
   server.start();
   context.registry->start();
+  context.scheduler->start();
   net::stop_on_signals(server);
   spdlog::info("event=master_listening port={} data_dir={} workers={}", server.bound_port(),
                data.string(), initial.workers.size());
@@ -99,6 +127,7 @@ int run_master(const master_options& options) {
   server.wait();
   const bool stop_workers = context.store->snapshot().settings.stop_workers_on_master_exit;
   spdlog::info("event=master_stopping stop_workers={}", stop_workers);
+  context.scheduler->stop();
   context.registry->shutdown(stop_workers);
   context.client->stop();
   server.stop();

@@ -2,6 +2,10 @@
 // (as ComfyUI registers extension routes) and, with an auth token, requires it.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "master/master_context.hpp"
 #include "net/http_server.hpp"
 
@@ -18,7 +22,24 @@ net::http_response master_json(int status, const json& body);
 void add_config_routes(net::http_server& server, master_context& context);
 // launch, stop, log, interrupt, clear_memory, network_info, login.
 void add_worker_control_routes(net::http_server& server, master_context& context);
-// /ws: distributed_worker_status on every change.
+// The ComfyUI API of the cluster: /prompt, /queue, /history, /interrupt, /object_info,
+// /system_stats, /features, /view, /upload/image.
+void add_front_door_routes(net::http_server& server, master_context& context);
+// /distributed/queue and /distributed/jobs.
+void add_job_routes(net::http_server& server, master_context& context);
+
+struct validated_prompt {
+  json prompt;
+  std::vector<std::string> outputs;
+  json node_errors = json::object();
+};
+// Validates against what the online workers offer (plus the distributed nodes). Throws
+// prompt_rejected (ComfyUI's 400 body) or api_error(503) when no worker is online.
+validated_prompt validate_for_cluster(master_context& context, json prompt,
+                                      const std::optional<std::vector<std::string>>& targets);
+
+// /ws: ComfyUI's status greeting, then distributed_worker_status on every change and the jobs'
+// events.
 void add_master_websocket(net::http_server& server, master_context& context);
 
 }  // namespace comfydist::master

@@ -9,6 +9,7 @@
 
 #include "common/api_error.hpp"
 #include "common/json_text.hpp"
+#include "common/uuid.hpp"
 #include "master/gpu_detection.hpp"
 #include "master/http_worker_probe.hpp"
 #include "master/master_routes.hpp"
@@ -182,7 +183,19 @@ void add_master_websocket(net::http_server& server, master_context& context) {
       connection->close();
       return;
     }
-    context.hub.add(connection);
+    // ComfyUI's greeting first (the session id is the client's own id when it gave one), then
+    // the workers as they are now.
+    const std::string client_id =
+        request.query_param("clientId").value_or(std::string()).empty()
+            ? make_uuid4_hex()
+            : *request.query_param("clientId");
+    context.hub.add(connection, client_id);
+    json exec_info = json::object();
+    exec_info["queue_remaining"] = context.scheduler ? context.scheduler->queue_remaining() : 0;
+    json status = json::object();
+    status["status"] = json::object({{"exec_info", exec_info}});
+    status["sid"] = client_id;
+    connection->send_text(to_text(json::object({{"type", "status"}, {"data", status}})));
     json data = json::object();
     data["workers"] = context.registry->workers_json();
     json message = json::object();

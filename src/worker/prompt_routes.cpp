@@ -7,7 +7,7 @@
 #include "common/clock.hpp"
 #include "common/uuid.hpp"
 #include "engine/prompt_validator.hpp"
-#include "worker/prompt_request.hpp"
+#include "comfy/prompt_request.hpp"
 #include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
 
@@ -89,7 +89,7 @@ std::optional<long long> int_query(const net::http_request& request, const std::
 
 void post_prompt(worker_context& context, const net::http_request& request,
                  const net::http_responder& reply) {
-  prompt_request parsed = parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
+  comfy::prompt_request parsed = comfy::parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
 
   // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
   json number;

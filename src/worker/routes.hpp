@@ -9,8 +9,6 @@ namespace comfydist::worker {
 
 // POST/GET /prompt, /queue, /history, /interrupt, /free.
 void add_prompt_routes(net::http_server& server, worker_context& context);
-// GET /view, POST /upload/image.
-void add_file_routes(net::http_server& server, worker_context& context);
 // /object_info, /system_stats, /features, /models, /embeddings, /extensions, /.
 void add_info_routes(net::http_server& server, worker_context& context);
 // The server feature flags (GET /features, and the reply to a client's feature_flags).

@@ -7,6 +7,7 @@
 
 #include "engine/model_folders.hpp"
 #include "net/http_server.hpp"
+#include "comfy/file_routes.hpp"
 #include "nodes/builtin_nodes.hpp"
 #include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
@@ -90,7 +91,17 @@ int run_worker(const worker_options& options) {
   context.pool = std::make_unique<task_pool>(2, 64);
 
   add_prompt_routes(server, context);
-  add_file_routes(server, context);
+  comfy::file_folders folders;
+  folders.input_dir = context.environment.input_dir;
+  folders.output_dir = context.environment.output_dir;
+  folders.temp_dir = context.environment.temp_dir;
+  folders.upload_mutex = &context.upload_mutex;
+  folders.pool = context.pool.get();
+  comfy::add_file_routes(
+      [&server](const std::string& method, const std::string& path, net::http_handler handler) {
+        add_api_route(server, method, path, handler);
+      },
+      folders);
   add_info_routes(server, context);
   add_websocket_routes(server, context);
 

@@ -101,8 +101,16 @@ command_result run_comfydist(const std::vector<std::string>& args,
 }
 
 master_process::master_process(master_setup setup) {
-  data_dir_ = make_temp_dir("comfydist-master");
-  log_path_ = (data_dir_ / "master.log").string();
+  if (setup.reuse_dir) {
+    data_dir_ = *setup.reuse_dir;
+    owns_dir_ = false;
+  } else {
+    data_dir_ = make_temp_dir("comfydist-master");
+  }
+  log_path_ = (data_dir_ / ("master-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
+                            ".log"))
+                  .string();
   const fs::path data = data_dir_ / "data";
   fs::create_directories(data);
   if (setup.raw_config) {
@@ -145,8 +153,10 @@ master_process::~master_process() {
       ::kill(pid, SIGKILL);
     }
   }
-  std::error_code ec;
-  fs::remove_all(data_dir_, ec);
+  if (owns_dir_) {
+    std::error_code ec;
+    fs::remove_all(data_dir_, ec);
+  }
 }
 
 std::string master_process::log() const {

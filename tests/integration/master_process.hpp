@@ -26,6 +26,9 @@ struct master_setup {
   // Written verbatim instead of `config` when set (a corrupt file).
   std::optional<std::string> raw_config;
   std::vector<std::string> args;  // after `serve --port 0 --data-dir D`
+  // Another master's folder (its data_dir()) to start on, as after a restart; it is then left in
+  // place when this master goes away.
+  std::optional<std::filesystem::path> reuse_dir;
 };
 
 // A config with settings for fast tests: probes every 0.5 s, first start already done.
@@ -61,6 +64,8 @@ class master_process {
   bool alive();
   // SIGKILL and reap.
   void kill9();
+  // Keeps the folder when this master goes away (a successor reuses it).
+  void keep_dir() { owns_dir_ = false; }
 
   net::client_response request(const std::string& method, const std::string& target,
                                const std::string& body = {},
@@ -81,6 +86,7 @@ class master_process {
 
  private:
   std::filesystem::path data_dir_;
+  bool owns_dir_ = true;
   std::string log_path_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;

@@ -58,6 +58,14 @@ worker_process::~worker_process() {
   fs::remove_all(data_dir_, ec);
 }
 
+void worker_process::kill9() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+}
+
 bool worker_process::alive() {
   if (pid_ <= 0) {
     return false;

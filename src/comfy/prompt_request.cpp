@@ -1,11 +1,11 @@
 // Parsing and shape checks of POST /prompt bodies.
-#include "worker/prompt_request.hpp"
+#include "comfy/prompt_request.hpp"
 
 #include <cmath>
 
 #include "common/api_error.hpp"
 
-namespace comfydist::worker {
+namespace comfydist::comfy {
 
 prompt_request parse_prompt_request(const json& body, std::size_t max_nodes) {
   if (!body.is_object()) {
@@ -85,4 +85,4 @@ prompt_request parse_prompt_request(const json& body, std::size_t max_nodes) {
   return request;
 }
 
-}  // namespace comfydist::worker
+}  // namespace comfydist::comfy

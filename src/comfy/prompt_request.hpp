@@ -7,7 +7,7 @@
 
 #include "common/json.hpp"
 
-namespace comfydist::worker {
+namespace comfydist::comfy {
 
 struct prompt_request {
   std::optional<json> prompt;  // absent → no_prompt
@@ -23,4 +23,4 @@ struct prompt_request {
 // kind. Limits: at most `max_nodes` nodes in the prompt.
 prompt_request parse_prompt_request(const json& body, std::size_t max_nodes);
 
-}  // namespace comfydist::worker
+}  // namespace comfydist::comfy

@@ -11,22 +11,35 @@
 #include "common/sha256.hpp"
 #include "image/codecs.hpp"
 #include "net/multipart.hpp"
-#include "worker/route_helpers.hpp"
-#include "worker/routes.hpp"
+#include "comfy/file_routes.hpp"
+#include "common/json_text.hpp"
 
-namespace comfydist::worker {
+namespace comfydist::comfy {
 namespace fs = std::filesystem;
 namespace {
 
-std::optional<fs::path> folder_for_type(const worker_context& context, const std::string& type) {
+net::http_response json_reply(int status, const json& body) {
+  return net::http_response::json(status, to_text(body));
+}
+
+net::http_response error_reply(int status, const std::string& type, const std::string& message) {
+  json error = json::object();
+  error["type"] = type;
+  error["message"] = message;
+  json body = json::object();
+  body["error"] = error;
+  return json_reply(status, body);
+}
+
+std::optional<fs::path> folder_for_type(const file_folders& folders, const std::string& type) {
   if (type == "output") {
-    return context.environment.output_dir;
+    return folders.output_dir;
   }
   if (type == "input") {
-    return context.environment.input_dir;
+    return folders.input_dir;
   }
   if (type == "temp") {
-    return context.environment.temp_dir;
+    return folders.temp_dir;
   }
   return std::nullopt;
 }
@@ -88,7 +101,7 @@ struct view_request {
   bool channel_given = false;
 };
 
-view_request resolve_view(const worker_context& context, const net::http_request& request) {
+view_request resolve_view(const file_folders& folders, const net::http_request& request) {
   auto filename = request.query_param("filename");
   if (!filename) {
     throw api_error(404, "not_found", "'filename' is required");
@@ -108,7 +121,7 @@ view_request resolve_view(const worker_context& context, const net::http_request
       filename->find('\0') != std::string::npos) {
     throw api_error(400, "invalid_filename", "the file name is empty or leaves its folder");
   }
-  const auto base = folder_for_type(context, type);
+  const auto base = folder_for_type(folders, type);
   if (!base) {
     throw api_error(400, "invalid_type", "'type' must be output, input or temp");
   }
@@ -215,9 +228,9 @@ net::http_response encode_variant(const view_request& view) {
   return response;
 }
 
-void get_view(worker_context& context, const net::http_request& request,
+void get_view(const file_folders& folders, const net::http_request& request,
               const net::http_responder& reply) {
-  view_request view = resolve_view(context, request);
+  view_request view = resolve_view(folders, request);
   if (!view.preview && (view.channel != "rgb" && view.channel != "a")) {
     net::http_response response;
     response.file = view.file;
@@ -226,7 +239,7 @@ void get_view(worker_context& context, const net::http_request& request,
     reply(std::move(response));
     return;
   }
-  const bool queued = context.pool->submit([view = std::move(view), reply]() {
+  const bool queued = folders.pool->submit([view = std::move(view), reply]() {
     try {
       reply(encode_variant(view));
     } catch (const api_error& ex) {
@@ -251,7 +264,7 @@ std::string part_text(const std::vector<net::multipart_part>& parts, const std::
   return fallback;
 }
 
-json upload_image(worker_context& context, const net::http_request& request) {
+json upload_image(const file_folders& folders, const net::http_request& request) {
   const auto content_type = request.header("content-type").value_or("");
   const auto parts = net::parse_multipart(content_type, request.body);
   const net::multipart_part* image_part = nullptr;
@@ -266,7 +279,7 @@ json upload_image(worker_context& context, const net::http_request& request) {
                     "the form needs a file field named 'image' with a file name");
   }
   const std::string type = part_text(parts, "type", "input");
-  const auto base = folder_for_type(context, type);
+  const auto base = folder_for_type(folders, type);
   if (!base) {
     throw api_error(400, "invalid_type", "'type' must be input, temp or output");
   }
@@ -288,7 +301,7 @@ json upload_image(worker_context& context, const net::http_request& request) {
                     "'" + filename + "' is not a readable image: " + ex.what());
   }
 
-  const std::lock_guard lock(context.upload_mutex);
+  const std::lock_guard lock(*folders.upload_mutex);
   fs::create_directories(*folder);
   // Re-check after creating: a symlinked subfolder must not lead outside.
   if (!confine_path(*base, fs::relative(*folder, *base).string())) {
@@ -322,29 +335,28 @@ json upload_image(worker_context& context, const net::http_request& request) {
 
 }  // namespace
 
-void add_file_routes(net::http_server& server, worker_context& context) {
-  add_api_route(server, "GET", "/view",
-                [&context](const net::http_request& request, const net::http_responder& reply) {
-                  get_view(context, request, reply);
-                });
-  add_api_route(server, "POST", "/upload/image",
-                [&context](net::http_request request, const net::http_responder& reply) {
-                  // Decoding and hashing the upload is CPU work: do it on the pool.
-                  auto shared = std::make_shared<net::http_request>(std::move(request));
-                  const bool queued = context.pool->submit([&context, shared, reply]() {
-                    try {
-                      reply(json_reply(200, upload_image(context, *shared)));
-                    } catch (const api_error& ex) {
-                      reply(error_reply(ex.status(), ex.type(), ex.what()));
-                    } catch (const std::exception& ex) {
-                      spdlog::error("event=upload_failed error=\"{}\"", ex.what());
-                      reply(error_reply(500, "internal_error", ex.what()));
-                    }
-                  });
-                  if (!queued) {
-                    throw api_error(503, "busy", "too many uploads in progress; retry shortly");
-                  }
-                });
+void add_file_routes(const route_adder& add, const file_folders& folders) {
+  add("GET", "/view", [folders](const net::http_request& request, const net::http_responder& reply) {
+    get_view(folders, request, reply);
+  });
+  add("POST", "/upload/image",
+      [folders](net::http_request request, const net::http_responder& reply) {
+        // Decoding and hashing the upload is CPU work: do it on the pool.
+        auto shared = std::make_shared<net::http_request>(std::move(request));
+        const bool queued = folders.pool->submit([folders, shared, reply]() {
+          try {
+            reply(json_reply(200, upload_image(folders, *shared)));
+          } catch (const api_error& ex) {
+            reply(error_reply(ex.status(), ex.type(), ex.what()));
+          } catch (const std::exception& ex) {
+            spdlog::error("event=upload_failed error=\"{}\"", ex.what());
+            reply(error_reply(500, "internal_error", ex.what()));
+          }
+        });
+        if (!queued) {
+          throw api_error(503, "busy", "too many uploads in progress; retry shortly");
+        }
+      });
 }
 
-}  // namespace comfydist::worker
+}  // namespace comfydist::comfy

@@ -1,0 +1,135 @@
+// Running the collectors' downstream nodes on the master.
+#include "master/job_assembler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "engine/prompt_validator.hpp"
+
+namespace comfydist::master {
+
+json gathered_prompt(const assembly_request& request) {
+  json prompt = request.master_prompt;
+  for (const auto& [collector, files] : request.collected) {
+    if (!prompt.contains(collector)) {
+      continue;
+    }
+    const std::string source = collector + ".gathered";
+    json inputs = json::object();
+    json list = json::array();
+    for (const auto& f : files) {
+      list.push_back(f);
+    }
+    inputs["files"] = list.dump();
+    json node = json::object();
+    node["class_type"] = "DistributedGatheredImages";
+    node["inputs"] = inputs;
+    prompt[source] = node;
+    prompt[collector]["inputs"]["images"] = json::array({source, 0});
+  }
+  return prompt;
+}
+
+job_assembler::job_assembler(const engine::node_registry& registry,
+                             engine::node_environment environment,
+                             engine::execution_listener& listener)
+    : registry_(registry),
+      environment_(std::move(environment)),
+      cache_(std::size_t{256} << 20),
+      executor_(registry_, environment_, cache_, listener),
+      thread_([this] { loop(); }) {}
+
+job_assembler::~job_assembler() { stop(); }
+
+void job_assembler::submit(assembly_request request, std::function<void(assembly_result)> done) {
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.emplace_back(std::move(request), std::move(done));
+  }
+  wake_.notify_one();
+}
+
+void job_assembler::interrupt(const std::string& job_id) {
+  const std::lock_guard lock(mutex_);
+  if (running_ == job_id) {
+    executor_.interrupt();
+  }
+  std::erase_if(queue_, [&](const auto& entry) { return entry.first.job_id == job_id; });
+}
+
+void job_assembler::stop() {
+  {
+    const std::lock_guard lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    stopping_ = true;
+    executor_.interrupt();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void job_assembler::loop() {
+  for (;;) {
+    std::pair<assembly_request, std::function<void(assembly_result)>> next;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) {
+        return;
+      }
+      next = std::move(queue_.front());
+      queue_.pop_front();
+      running_ = next.first.job_id;
+    }
+    assembly_result result;
+    try {
+      result = run(next.first);
+    } catch (const std::exception& ex) {
+      result.ok = false;
+      result.error = ex.what();
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      running_.clear();
+    }
+    next.second(std::move(result));
+  }
+}
+
+assembly_result job_assembler::run(const assembly_request& request) {
+  assembly_result result;
+  json prompt = gathered_prompt(request);
+  const engine::validation_result valid =
+      engine::validate_prompt(prompt, std::nullopt, registry_, environment_);
+  if (!valid.ok) {
+    result.error = "the nodes after the collector cannot run on the master: " +
+                   (valid.error ? valid.error->message : std::string("invalid")) + " " +
+                   valid.node_errors.dump();
+    return result;
+  }
+  engine::queue_item item;
+  item.number = request.number;
+  item.prompt_id = request.job_id;
+  item.prompt = std::move(prompt);
+  item.extra_data = request.extra_data;
+  item.outputs = valid.outputs;
+  const engine::execution_outcome outcome = executor_.execute(item);
+  result.ok = outcome.success;
+  result.outputs = outcome.outputs;
+  result.messages = outcome.messages;
+  if (!outcome.success) {
+    result.error = "the master's part of the job failed";
+    for (const auto& m : outcome.messages) {
+      if (m.is_array() && m.size() == 2 && m[0] == "execution_error") {
+        result.error = m[1].value("node_type", std::string("?")) + ": " +
+                       m[1].value("exception_message", std::string("failed"));
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace comfydist::master
