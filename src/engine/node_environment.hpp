@@ -16,6 +16,9 @@ struct node_environment {
   std::map<std::string, std::vector<std::filesystem::path>> model_folders;
   bool disable_metadata = false;
   int threads = 1;
+  // DebugDelay sleeps this many times its `milliseconds`: benchmarks give workers different
+  // scales to emulate slower GPUs on identical hardware.
+  double debug_delay_scale = 1.0;
 };
 
 }  // namespace comfydist::engine
