@@ -88,6 +88,7 @@ int run_master(const master_options& options) {
   add_config_routes(server, context);
   add_worker_control_routes(server, context);
   add_master_websocket(server, context);
+  add_panel_routes(server);
 
   server.start();
   context.registry->start();

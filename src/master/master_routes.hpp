@@ -20,5 +20,6 @@ void add_config_routes(net::http_server& server, master_context& context);
 void add_worker_control_routes(net::http_server& server, master_context& context);
 // /ws: distributed_worker_status on every change.
 void add_master_websocket(net::http_server& server, master_context& context);
+void add_panel_routes(net::http_server& server);  // GET / and /assets/{file}: the web panel
 
 }  // namespace comfydist::master
