@@ -37,6 +37,12 @@ int run_worker_command(const CLI::App& cmd, worker_args& args) {
     spdlog::error("HTTPS needs both --tls-certfile and --tls-keyfile");
     return 2;
   }
+  // Written as a negated range so that NaN is refused too.
+  if (!(options.debug_delay_scale > 0.0 && options.debug_delay_scale <= 100.0)) {
+    spdlog::error("--debug-delay-scale must be above 0 and at most 100, got {}",
+                  options.debug_delay_scale);
+    return 2;
+  }
   if (!args.token_file.empty()) {
     try {
       options.auth_token = net::read_auth_token(args.token_file);
@@ -81,6 +87,12 @@ subcommand add_worker_command(CLI::App& app) {
                   "PEM certificate (chain) for HTTPS; needs --tls-keyfile");
   cmd->add_option("--tls-keyfile", options.tls_keyfile,
                   "PEM private key for HTTPS; needs --tls-certfile");
+  cmd->add_flag("--enable-test-nodes", options.enable_test_nodes,
+                "Offer the DebugDelay node (benchmarks and tests)");
+  cmd->add_option("--debug-delay-scale", options.debug_delay_scale,
+                  "Multiply DebugDelay sleeps by F (0 < F <= 100) to emulate a slower GPU")
+      ->type_name("F")
+      ->capture_default_str();
   return {cmd, [cmd, args] { return run_worker_command(*cmd, *args); }};
 }
 

@@ -115,6 +115,7 @@ int run_master(const master_options& options) {
   add_master_websocket(server, context);
   add_front_door_routes(server, context);
   add_job_routes(server, context);
+  add_panel_routes(server);
 
   server.start();
   context.registry->start();

@@ -41,5 +41,6 @@ validated_prompt validate_for_cluster(master_context& context, json prompt,
 // /ws: ComfyUI's status greeting, then distributed_worker_status on every change and the jobs'
 // events.
 void add_master_websocket(net::http_server& server, master_context& context);
+void add_panel_routes(net::http_server& server);  // GET / and /assets/{file}: the web panel
 
 }  // namespace comfydist::master

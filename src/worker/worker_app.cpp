@@ -9,6 +9,7 @@
 #include "net/http_server.hpp"
 #include "comfy/file_routes.hpp"
 #include "nodes/builtin_nodes.hpp"
+#include "nodes/distributed_nodes.hpp"
 #include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
 #include "worker/worker_context.hpp"
@@ -50,6 +51,7 @@ void prepare_folders(const worker_options& options, engine::node_environment& en
   environment.disable_metadata = options.disable_metadata;
   const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   environment.threads = options.threads > 0 ? options.threads : cores;
+  environment.debug_delay_scale = options.debug_delay_scale;
 }
 
 }  // namespace
@@ -59,6 +61,10 @@ int run_worker(const worker_options& options) {
   context.options = options;
   prepare_folders(options, context.environment);
   nodes::register_builtin_nodes(context.registry);
+  nodes::register_distributed_nodes(context.registry);
+  if (options.enable_test_nodes) {
+    nodes::register_test_nodes(context.registry);
+  }
 
   net::http_server_options server_options;
   server_options.addresses = options.listen_addresses;

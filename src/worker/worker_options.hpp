@@ -26,6 +26,10 @@ struct worker_options {
   std::string tls_keyfile;
   // Searched for upscale models besides <data>/models/upscale_models (the bundled models).
   std::vector<std::filesystem::path> extra_upscale_model_dirs;
+  // Offers DebugDelay (--enable-test-nodes); off by default because it only wastes time.
+  bool enable_test_nodes = false;
+  // Multiplies DebugDelay sleeps (--debug-delay-scale) to emulate a slower GPU in benchmarks.
+  double debug_delay_scale = 1.0;
 };
 
 // Runs the worker until SIGINT/SIGTERM; returns the process exit code.
