@@ -248,7 +248,7 @@ TEST(Distributed, BadInputGetsComfyUIErrors) {
   json p = {{"1", {{"class_type", "NoSuchNode"}, {"inputs", json::object()}}}};
   auto answer = m.request_json("POST", "/prompt", {{"prompt", p}});
   EXPECT_EQ(answer.status, 400);
-  EXPECT_EQ(json::parse(answer.body)["error"]["type"], "invalid_prompt") << answer.body;
+  EXPECT_EQ(json::parse(answer.body)["error"]["type"], "missing_node_type") << answer.body;
   // A collector without images.
   p = fan_out_prompt(1, 0);
   p["5"]["inputs"].erase("images");
@@ -360,6 +360,40 @@ TEST(Distributed, RunCommandEndToEnd) {
       {"run", (dir / "wf.json").string(), "--master", "http://127.0.0.1:1"}, 20s);
   EXPECT_EQ(none.exit_code, 3) << none.output;
   EXPECT_NE(none.output.find("comfydist serve"), std::string::npos) << none.output;
+}
+
+TEST(Distributed, StalledUnitIsRetriedThenTheJobEndsPartial) {
+  json settings = {{"worker_timeout_seconds", 2}, {"max_attempts_per_unit", 2}};
+  cluster c({2, {}, {"--enable-test-nodes"}, settings});
+  // Unit 1 sleeps 10 minutes without a word (a worker that accepted the prompt and hangs);
+  // unit 0 is quick.
+  json p = json::object();
+  p["1"] = {{"class_type", "EmptyImage"},
+            {"inputs", {{"width", 8}, {"height", 8}, {"batch_size", 1}, {"color", 0}}}};
+  p["2"] = {{"class_type", "DistributedValue"},
+            {"inputs",
+             {{"default_value", "0"}, {"worker_values", R"({"_type": "INT", "1": 0, "2": 600000})"}}}};
+  p["3"] = {{"class_type", "DebugDelay"},
+            {"inputs", {{"images", {"1", 0}}, {"milliseconds", {"2", 0}}, {"seed", 0}, {"silent", true}}}};
+  p["4"] = {{"class_type", "DistributedCollector"}, {"inputs", {{"images", {"3", 0}}}}};
+  p["5"] = {{"class_type", "SaveImage"},
+            {"inputs", {{"images", {"4", 0}}, {"filename_prefix", "stall"}}}};
+  const std::string id = queue_job(c.master(), {{"prompt", p}, {"count", 2}});
+  const json job = wait_job(c.master(), id, 60s);
+  ASSERT_EQ(job["state"], "partial") << job.dump(2);
+  EXPECT_EQ(job["units"][0]["state"], "done");
+  EXPECT_EQ(job["units"][1]["state"], "failed");
+  ASSERT_EQ(job["units"][1]["errors"].size(), 2U);
+  for (const auto& e : job["units"][1]["errors"]) {
+    EXPECT_NE(e["message"].get<std::string>().find("no progress"), std::string::npos) << e;
+  }
+  EXPECT_NE(job["error"].get<std::string>().find("unit 1"), std::string::npos) << job["error"];
+  EXPECT_EQ(output_images(job, "5").size(), 1U);
+  const json history = json::parse(c.master().request("GET", "/history/" + id).body);
+  EXPECT_EQ(history[id]["status"]["status_str"], "partial");
+  // Retrying the failed unit runs it again (and it stalls again).
+  EXPECT_EQ(c.master().request("POST", "/distributed/jobs/" + id + "/retry").status, 200);
+  EXPECT_EQ(c.master().request("POST", "/distributed/jobs/" + id + "/cancel").status, 200);
 }
 
 TEST(Distributed, SecondMasterOnTheSameDataDirRefusesToStart) {

@@ -1,6 +1,8 @@
 // DebugDelay: passes its images through after a sleep, so that benchmarks and tests can make a
 // unit take a known time without a GPU model. The sleep is cut into steps of at most 50 ms with a
 // progress report (and interrupt check) after each, so an interrupt stops it within one step.
+// `silent` drops the reports (not the interrupt checks): the master's stall detection is tested
+// with it.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -34,6 +36,15 @@ constexpr std::string_view info = R"json({
           "max": 1125899906842624
         }
       ]
+    },
+    "optional": {
+      "silent": [
+        "BOOLEAN",
+        {
+          "default": false,
+          "tooltip": "Sleep without progress reports: a worker that has stalled."
+        }
+      ]
     }
   },
   "input_order": {
@@ -41,6 +52,9 @@ constexpr std::string_view info = R"json({
       "images",
       "milliseconds",
       "seed"
+    ],
+    "optional": [
+      "silent"
     ]
   },
   "is_input_list": false,
@@ -77,6 +91,7 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
                                                std::to_string(inputs.get_int("milliseconds")) +
                                                " × scale " + std::to_string(scale) + ")");
   }
+  const bool silent = inputs.has("silent") && inputs.get_bool("silent");
   const auto steps = static_cast<std::int64_t>(std::ceil(total / kStepMilliseconds));
   // Each step sleeps up to a deadline measured from the start, so the total is not stretched
   // by the time the progress reports take.
@@ -86,7 +101,11 @@ engine::node_result execute(const engine::node_inputs& inputs, engine::node_cont
     const double until = std::min(total, static_cast<double>(step) * kStepMilliseconds);
     std::this_thread::sleep_until(start + std::chrono::duration_cast<clock::duration>(
                                               std::chrono::duration<double, std::milli>(until)));
-    context.progress(step, steps);
+    if (silent) {
+      context.check_interrupt();
+    } else {
+      context.progress(step, steps);
+    }
   }
   return single_output(images);
 }
