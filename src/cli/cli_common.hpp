@@ -31,5 +31,7 @@ subcommand add_serve_command(CLI::App& app);
 subcommand add_import_command(CLI::App& app);
 // `comfydist workers ...`: the workers of a running master.
 subcommand add_workers_command(CLI::App& app);
+// `comfydist run WORKFLOW.json`: one workflow on the cluster, its images saved locally.
+subcommand add_run_command(CLI::App& app);
 
 }  // namespace comfydist::cli
