@@ -60,11 +60,14 @@ json comfy_client::send_json(const std::string& method, const std::string& targe
     throw comfy_error(method + " " + target + " answered HTTP " + std::to_string(result.status),
                       result.status, result.body);
   }
+  if (result.body.empty()) {
+    return nullptr;  // POST /queue and /interrupt answer 200 without a body
+  }
   try {
     return json::parse(result.body);
   } catch (const json::parse_error&) {
-    throw comfy_error(method + " " + target + " answered something that is not JSON",
-                      result.status, result.body);
+    throw comfy_error(method + " " + target + " answered something that is not JSON", result.status,
+                      result.body);
   }
 }
 
@@ -125,15 +128,18 @@ std::string comfy_client::upload_image(const std::string& bytes, const std::stri
   }
 }
 
-json comfy_client::object_info() { return send_json("GET", "/object_info", nullptr); }
+json comfy_client::object_info() {
+  return send_json("GET", "/object_info", nullptr);
+}
 
 void comfy_client::cancel(const std::string& prompt_id) {
-  json interrupt = json::object();
-  interrupt["prompt_id"] = prompt_id;
-  send_json("POST", "/interrupt", &interrupt);
+  // Out of the queue first: interrupting another prompt could start this one in between.
   json remove = json::object();
   remove["delete"] = json::array({prompt_id});
   send_json("POST", "/queue", &remove);
+  json interrupt = json::object();
+  interrupt["prompt_id"] = prompt_id;
+  send_json("POST", "/interrupt", &interrupt);
 }
 
 }  // namespace comfydist::comfy

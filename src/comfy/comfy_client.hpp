@@ -51,13 +51,13 @@ class comfy_client {
   // POST /upload/image into input/ (multipart); returns the name the server stored it under.
   std::string upload_image(const std::string& bytes, const std::string& filename);
   json object_info();
-  // POST /interrupt {"prompt_id"} and POST /queue {"delete": [id]}: stops the prompt whether it
-  // runs or waits.
+  // POST /queue {"delete": [id]} then POST /interrupt {"prompt_id"}: stops the prompt whether it
+  // waits or runs.
   void cancel(const std::string& prompt_id);
 
  private:
-  net::client_result send(const std::string& method, const std::string& target,
-                          std::string body, const std::string& content_type,
+  net::client_result send(const std::string& method, const std::string& target, std::string body,
+                          const std::string& content_type,
                           std::size_t max_bytes = std::size_t{64} << 20);
   json send_json(const std::string& method, const std::string& target, const json* body);
 

@@ -5,14 +5,14 @@
 #include <optional>
 #include <string>
 
+#include "comfy/file_routes.hpp"
 #include "common/api_error.hpp"
 #include "common/file_io.hpp"
+#include "common/json_text.hpp"
 #include "common/safe_path.hpp"
 #include "common/sha256.hpp"
 #include "image/codecs.hpp"
 #include "net/multipart.hpp"
-#include "comfy/file_routes.hpp"
-#include "common/json_text.hpp"
 
 namespace comfydist::comfy {
 namespace fs = std::filesystem;
@@ -336,9 +336,10 @@ json upload_image(const file_folders& folders, const net::http_request& request)
 }  // namespace
 
 void add_file_routes(const route_adder& add, const file_folders& folders) {
-  add("GET", "/view", [folders](const net::http_request& request, const net::http_responder& reply) {
-    get_view(folders, request, reply);
-  });
+  add("GET", "/view",
+      [folders](const net::http_request& request, const net::http_responder& reply) {
+        get_view(folders, request, reply);
+      });
   add("POST", "/upload/image",
       [folders](net::http_request request, const net::http_responder& reply) {
         // Decoding and hashing the upload is CPU work: do it on the pool.

@@ -193,38 +193,36 @@ void add_front_door_routes(net::http_server& server, master_context& context) {
                      }
                      reply(net::http_response::empty(200));
                    });
-  add_master_route(
-      server, context, "GET", "/history",
-      [&context](const net::http_request& request, const net::http_responder& reply) {
-        const std::size_t limit = count_query(request, "max_items", 10000, 10000);
-        const std::size_t offset = count_query(request, "offset", 0, 1000000);
-        json out = json::object();
-        std::size_t skipped = 0;
-        for (const auto& job : context.jobs->jobs(10000)) {
-          if (!is_finished(job.state)) {
-            continue;
-          }
-          if (skipped++ < offset) {
-            continue;
-          }
-          if (out.size() >= limit) {
-            break;
-          }
-          out[job.id] = history_entry(job);
-        }
-        reply(master_json(200, out));
-      });
-  add_master_route(
-      server, context, "GET", "/history/{prompt_id}",
-      [&context](const net::http_request& request, const net::http_responder& reply) {
-        const std::string id = request.path_params.at("prompt_id");
-        json out = json::object();
-        const auto job = context.jobs->job(id);
-        if (job && is_finished(job->state)) {
-          out[id] = history_entry(*job);
-        }
-        reply(master_json(200, out));
-      });
+  add_master_route(server, context, "GET", "/history",
+                   [&context](const net::http_request& request, const net::http_responder& reply) {
+                     const std::size_t limit = count_query(request, "max_items", 10000, 10000);
+                     const std::size_t offset = count_query(request, "offset", 0, 1000000);
+                     json out = json::object();
+                     std::size_t skipped = 0;
+                     for (const auto& job : context.jobs->jobs(10000)) {
+                       if (!is_finished(job.state)) {
+                         continue;
+                       }
+                       if (skipped++ < offset) {
+                         continue;
+                       }
+                       if (out.size() >= limit) {
+                         break;
+                       }
+                       out[job.id] = history_entry(job);
+                     }
+                     reply(master_json(200, out));
+                   });
+  add_master_route(server, context, "GET", "/history/{prompt_id}",
+                   [&context](const net::http_request& request, const net::http_responder& reply) {
+                     const std::string id = request.path_params.at("prompt_id");
+                     json out = json::object();
+                     const auto job = context.jobs->job(id);
+                     if (job && is_finished(job->state)) {
+                       out[id] = history_entry(*job);
+                     }
+                     reply(master_json(200, out));
+                   });
   add_master_route(server, context, "POST", "/history",
                    [&context](const net::http_request& request, const net::http_responder& reply) {
                      const json body = object_body(request.body);
@@ -237,22 +235,22 @@ void add_front_door_routes(net::http_server& server, master_context& context) {
                      }
                      reply(net::http_response::empty(200));
                    });
-  add_master_route(server, context, "POST", "/interrupt",
-                   [&context](const net::http_request& request, const net::http_responder& reply) {
-                     json body = json::object();
-                     try {
-                       body = request.body.empty() ? json::object() : json::parse(request.body);
-                     } catch (const json::parse_error&) {
-                       body = json::object();
-                     }
-                     std::optional<std::string> target;
-                     if (body.is_object() && body.contains("prompt_id") &&
-                         body["prompt_id"].is_string()) {
-                       target = body["prompt_id"].get<std::string>();
-                     }
-                     context.scheduler->interrupt(target);
-                     reply(net::http_response::empty(200));
-                   });
+  add_master_route(
+      server, context, "POST", "/interrupt",
+      [&context](const net::http_request& request, const net::http_responder& reply) {
+        json body = json::object();
+        try {
+          body = request.body.empty() ? json::object() : json::parse(request.body);
+        } catch (const json::parse_error&) {
+          body = json::object();
+        }
+        std::optional<std::string> target;
+        if (body.is_object() && body.contains("prompt_id") && body["prompt_id"].is_string()) {
+          target = body["prompt_id"].get<std::string>();
+        }
+        context.scheduler->interrupt(target);
+        reply(net::http_response::empty(200));
+      });
   add_master_route(server, context, "GET", "/object_info",
                    [&context](const net::http_request&, const net::http_responder& reply) {
                      offload(context, reply, [&context]() {
@@ -260,15 +258,14 @@ void add_front_door_routes(net::http_server& server, master_context& context) {
                            200, cluster_catalog(context)->object_info(context.environment));
                      });
                    });
-  add_master_route(
-      server, context, "GET", "/object_info/{node_class}",
-      [&context](const net::http_request& request, const net::http_responder& reply) {
-        const std::string name = request.path_params.at("node_class");
-        offload(context, reply, [&context, name]() {
-          return master_json(
-              200, cluster_catalog(context)->registry().object_info(name, context.environment));
-        });
-      });
+  add_master_route(server, context, "GET", "/object_info/{node_class}",
+                   [&context](const net::http_request& request, const net::http_responder& reply) {
+                     const std::string name = request.path_params.at("node_class");
+                     offload(context, reply, [&context, name]() {
+                       return master_json(200, cluster_catalog(context)->registry().object_info(
+                                                   name, context.environment));
+                     });
+                   });
   add_master_route(
       server, context, "GET", "/system_stats",
       [&context](const net::http_request&, const net::http_responder& reply) {

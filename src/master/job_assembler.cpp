@@ -38,7 +38,9 @@ job_assembler::job_assembler(const engine::node_registry& registry,
       executor_(registry_, environment_, cache_, listener),
       thread_([this] { loop(); }) {}
 
-job_assembler::~job_assembler() { stop(); }
+job_assembler::~job_assembler() {
+  stop();
+}
 
 void job_assembler::submit(assembly_request request, std::function<void(assembly_result)> done) {
   {

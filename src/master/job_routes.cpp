@@ -135,11 +135,11 @@ void add_job_routes(net::http_server& server, master_context& context) {
                      reply(master_json(200, context.scheduler->jobs_json(std::min<std::size_t>(
                                                 std::max<std::size_t>(limit, 1), 1000))));
                    });
-  add_master_route(server, context, "GET", "/distributed/jobs/{id}",
-                   [&context](const net::http_request& request, const net::http_responder& reply) {
-                     reply(master_json(200,
-                                       context.scheduler->job_json(request.path_params.at("id"))));
-                   });
+  add_master_route(
+      server, context, "GET", "/distributed/jobs/{id}",
+      [&context](const net::http_request& request, const net::http_responder& reply) {
+        reply(master_json(200, context.scheduler->job_json(request.path_params.at("id"))));
+      });
   add_master_route(server, context, "POST", "/distributed/jobs/{id}/cancel",
                    [&context](const net::http_request& request, const net::http_responder& reply) {
                      const std::string id = request.path_params.at("id");

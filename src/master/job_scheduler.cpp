@@ -16,15 +16,16 @@ namespace comfydist::master {
 namespace fs = std::filesystem;
 namespace {
 
-double unix_now() { return static_cast<double>(now_ms()) / 1000.0; }
+double unix_now() {
+  return static_cast<double>(now_ms()) / 1000.0;
+}
 
 // The assembler's executor speaks for the job; the scheduler alone starts and ends it.
 class assembly_event_forwarder : public engine::execution_listener {
  public:
   explicit assembly_event_forwarder(job_event_sink& emit) : emit_(emit) {}
   void on_event(const std::string& type, const json& data,
-                const std::optional<std::string>& client_id,
-                bool broadcast_if_no_client) override {
+                const std::optional<std::string>& client_id, bool broadcast_if_no_client) override {
     if (type == "execution_start" || type == "execution_success" || type == "execution_error" ||
         type == "execution_interrupted" || type == "status") {
       return;
@@ -78,7 +79,9 @@ job_scheduler::job_scheduler(job_store& store, config_store& config, worker_regi
   assembler_ = std::make_unique<job_assembler>(master_nodes, environment, *assembly_listener_);
 }
 
-job_scheduler::~job_scheduler() { stop(); }
+job_scheduler::~job_scheduler() {
+  stop();
+}
 
 void job_scheduler::start() {
   {
@@ -292,9 +295,8 @@ void job_scheduler::loop() {
 }
 
 bool job_scheduler::can_run_locked(job_runtime& rt, const worker_config& worker) {
-  if (!rt.job.worker_ids.empty() &&
-      std::find(rt.job.worker_ids.begin(), rt.job.worker_ids.end(), worker.id) ==
-          rt.job.worker_ids.end()) {
+  if (!rt.job.worker_ids.empty() && std::find(rt.job.worker_ids.begin(), rt.job.worker_ids.end(),
+                                              worker.id) == rt.job.worker_ids.end()) {
     return false;
   }
   auto cached = rt.preflight.find(worker.id);
@@ -561,8 +563,9 @@ void job_scheduler::maybe_finish_locked(job_runtime& rt) {
     std::vector<std::string> reasons;
     for (const auto& unit : rt.units) {
       if (unit.state == unit_state::failed) {
-        reasons.push_back("unit " + std::to_string(unit.index) + ": " +
-                          (unit.errors.empty() ? std::string("failed") : unit.errors.back().message));
+        reasons.push_back(
+            "unit " + std::to_string(unit.index) + ": " +
+            (unit.errors.empty() ? std::string("failed") : unit.errors.back().message));
       }
     }
     failure = std::to_string(failed) + " of " + std::to_string(rt.units.size()) +
@@ -693,8 +696,8 @@ void job_scheduler::finish_locked(job_runtime& rt, job_state state, const std::s
 
 void job_scheduler::emit_unit_locked(const job_runtime& rt, int index) {
   const auto i = static_cast<std::size_t>(index);
-  json data = unit_to_json(rt.units[i], unit_progress{rt.live[i].progress_value,
-                                                     rt.live[i].progress_max});
+  json data =
+      unit_to_json(rt.units[i], unit_progress{rt.live[i].progress_value, rt.live[i].progress_max});
   data.erase("outputs");
   data["prompt_id"] = rt.job.id;
   data["unit"] = index;

@@ -1,8 +1,9 @@
 // The scheduler (design.md §4): keeps every job's units, hands a pending unit to a worker whenever
-// one of its slots frees (pull), skips workers whose /object_info lacks what a unit needs, re-queues
-// units whose worker fails, stalls or goes offline (bounded attempts), drops late duplicates, and
-// finishes jobs (done, partial, failed, cancelled) once their units are settled. Every change is
-// stored before it is announced; a restarted master resumes unfinished jobs from the store.
+// one of its slots frees (pull), skips workers whose /object_info lacks what a unit needs,
+// re-queues units whose worker fails, stalls or goes offline (bounded attempts), drops late
+// duplicates, and finishes jobs (done, partial, failed, cancelled) once their units are settled.
+// Every change is stored before it is announced; a restarted master resumes unfinished jobs from
+// the store.
 #pragma once
 
 #include <atomic>
@@ -53,7 +54,7 @@ struct master_folders {
 };
 
 struct submit_request {
-  json prompt;  // validated against the cluster's nodes
+  json prompt;                           // validated against the cluster's nodes
   std::optional<std::string> prompt_id;  // a canonical uuid from the client, or generated
   std::vector<std::string> outputs_to_execute;
   json extra_data = json::object();
@@ -96,7 +97,7 @@ class job_scheduler {
   int retry_failed(const std::string& id);
 
   // ComfyUI's views.
-  json queue_json() const;           // GET /queue
+  json queue_json() const;  // GET /queue
   std::int64_t queue_remaining() const;
   // POST /queue: cancels queued jobs by id, or all queued jobs.
   void delete_queued(const std::vector<std::string>& ids);

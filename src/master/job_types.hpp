@@ -76,10 +76,10 @@ struct job_record {
   double created_at = 0;
   double started_at = 0;
   double finished_at = 0;
-  json outputs = json::object();    // history "outputs": node id → ui dict
-  json messages = json::array();    // history "status.messages"
+  json outputs = json::object();          // history "outputs": node id → ui dict
+  json messages = json::array();          // history "status.messages"
   json skipped_workers = json::object();  // worker id → why it cannot run this job
-  std::string error;  // why the job failed or is partial; empty otherwise
+  std::string error;                      // why the job failed or is partial; empty otherwise
 };
 
 }  // namespace comfydist::master

@@ -13,10 +13,10 @@
 #include "master/master_context.hpp"
 #include "master/master_options.hpp"
 #include "master/master_routes.hpp"
-#include "nodes/builtin_nodes.hpp"
-#include "nodes/distributed_nodes.hpp"
 #include "net/auth_token.hpp"
 #include "net/http_server.hpp"
+#include "nodes/builtin_nodes.hpp"
+#include "nodes/distributed_nodes.hpp"
 
 namespace comfydist::master {
 namespace fs = std::filesystem;

@@ -19,7 +19,9 @@ void status_hub::remove(const net::websocket_connection& connection) {
   });
 }
 
-void status_hub::broadcast(const std::string& type, const json& data) { send({}, type, data); }
+void status_hub::broadcast(const std::string& type, const json& data) {
+  send({}, type, data);
+}
 
 void status_hub::send(const std::string& client_id, const std::string& type, const json& data) {
   std::vector<std::shared_ptr<net::websocket_connection>> targets;

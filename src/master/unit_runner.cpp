@@ -145,8 +145,8 @@ unit_output store_output(const unit_run_request& request, const std::string& nod
   out.filename = request.job_id.substr(0, 8) + "_u" + std::to_string(request.unit_index) + "_" +
                  std::to_string(position) + "_" + fs::path(filename).filename().string();
   if (!is_plain_file_name(out.filename)) {
-    out.filename = request.job_id.substr(0, 8) + "_u" + std::to_string(request.unit_index) +
-                   "_" + std::to_string(position) + ext;
+    out.filename = request.job_id.substr(0, 8) + "_u" + std::to_string(request.unit_index) + "_" +
+                   std::to_string(position) + ext;
   }
   fs::create_directories(request.temp_dir);
   write_file_atomic(request.temp_dir / out.filename, bytes);
@@ -157,9 +157,8 @@ std::vector<unit_output> collect_outputs(comfy::comfy_client& client,
                                          const unit_run_request& request, const json& entry) {
   std::vector<unit_output> outputs;
   const json empty = json::object();
-  const json& by_node = entry.contains("outputs") && entry["outputs"].is_object()
-                            ? entry["outputs"]
-                            : empty;
+  const json& by_node =
+      entry.contains("outputs") && entry["outputs"].is_object() ? entry["outputs"] : empty;
   for (const auto& [node_id, ui] : by_node.items()) {
     if (!ui.is_object() || !ui.contains("images") || !ui["images"].is_array()) {
       continue;
@@ -179,8 +178,8 @@ std::vector<unit_output> collect_outputs(comfy::comfy_client& client,
       try {
         (void)image::decode_image(bytes);
       } catch (const std::invalid_argument& ex) {
-        throw std::runtime_error("the worker returned a corrupt image for node " + node_id +
-                                 " (" + image["filename"].get<std::string>() + "): " + ex.what());
+        throw std::runtime_error("the worker returned a corrupt image for node " + node_id + " (" +
+                                 image["filename"].get<std::string>() + "): " + ex.what());
       }
       outputs.push_back(store_output(request, node_id, collected, position++, image, bytes));
     }
@@ -221,8 +220,7 @@ history_state classify(const std::optional<json>& entry) {
 }  // namespace
 
 std::int64_t steady_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             clock_type::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now().time_since_epoch())
       .count();
 }
 
@@ -259,9 +257,9 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
         if (!endpoint.auth_token.empty()) {
           headers["Authorization"] = "Bearer " + endpoint.auth_token;
         }
-        socket = std::make_unique<net::websocket_client>(
-            endpoint.host, endpoint.port, "/ws?clientId=" + client_id, headers,
-            std::chrono::seconds(5));
+        socket = std::make_unique<net::websocket_client>(endpoint.host, endpoint.port,
+                                                         "/ws?clientId=" + client_id, headers,
+                                                         std::chrono::seconds(5));
       } catch (const std::exception& ex) {
         spdlog::warn("event=unit_ws_unavailable worker={} error=\"{}\"", request.worker.name,
                      ex.what());
@@ -358,9 +356,7 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
           result.error = history_error(*entry);
           return result;
         }
-        next_poll = now + std::chrono::milliseconds(finished_on_socket ? 100
-                                                    : socket           ? 2000
-                                                                       : 300);
+        next_poll = now + std::chrono::milliseconds(finished_on_socket ? 100 : socket ? 2000 : 300);
       }
       const std::int64_t worker_last =
           control.worker_activity ? control.worker_activity->load() : 0;

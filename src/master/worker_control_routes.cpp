@@ -185,10 +185,9 @@ void add_master_websocket(net::http_server& server, master_context& context) {
     }
     // ComfyUI's greeting first (the session id is the client's own id when it gave one), then
     // the workers as they are now.
-    const std::string client_id =
-        request.query_param("clientId").value_or(std::string()).empty()
-            ? make_uuid4_hex()
-            : *request.query_param("clientId");
+    const std::string client_id = request.query_param("clientId").value_or(std::string()).empty()
+                                      ? make_uuid4_hex()
+                                      : *request.query_param("clientId");
     context.hub.add(connection, client_id);
     json exec_info = json::object();
     exec_info["queue_remaining"] = context.scheduler ? context.scheduler->queue_remaining() : 0;

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "comfy/file_routes.hpp"
 #include "engine/model_folders.hpp"
 #include "net/http_server.hpp"
-#include "comfy/file_routes.hpp"
 #include "nodes/builtin_nodes.hpp"
 #include "nodes/distributed_nodes.hpp"
 #include "worker/route_helpers.hpp"

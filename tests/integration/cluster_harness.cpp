@@ -28,7 +28,7 @@ cluster::cluster(cluster_options options) {
         remote_worker("w" + std::to_string(i), "127.0.0.1", workers_.back()->port()));
     worker_ids_.push_back(config_["workers"].back()["id"]);
   }
-  master_ = std::make_unique<master_process>(master_setup{config_, std::nullopt, {}, {}});
+  master_ = std::make_unique<master_process>(master_setup{config_, std::nullopt, {}});
   master_dir_ = master_->data_dir();
   wait_all_idle();
 }
@@ -42,7 +42,7 @@ void cluster::wait_all_idle(std::chrono::milliseconds timeout) {
 void cluster::restart_master() {
   master_->keep_dir();
   master_.reset();
-  master_ = std::make_unique<master_process>(master_setup{nullptr, std::nullopt, {}, master_dir_});
+  master_ = std::make_unique<master_process>(master_setup{nullptr, std::nullopt, {}}, master_dir_);
   wait_all_idle();
 }
 

@@ -100,17 +100,18 @@ command_result run_comfydist(const std::vector<std::string>& args,
   return result;
 }
 
-master_process::master_process(master_setup setup) {
-  if (setup.reuse_dir) {
-    data_dir_ = *setup.reuse_dir;
+master_process::master_process(master_setup setup, std::optional<fs::path> reuse_dir) {
+  if (reuse_dir) {
+    data_dir_ = *reuse_dir;
     owns_dir_ = false;
   } else {
     data_dir_ = make_temp_dir("comfydist-master");
   }
-  log_path_ = (data_dir_ / ("master-" + std::to_string(::getpid()) + "-" +
-                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) +
-                            ".log"))
-                  .string();
+  log_path_ =
+      (data_dir_ /
+       ("master-" + std::to_string(::getpid()) + "-" +
+        std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + ".log"))
+          .string();
   const fs::path data = data_dir_ / "data";
   fs::create_directories(data);
   if (setup.raw_config) {

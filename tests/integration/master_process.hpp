@@ -26,9 +26,6 @@ struct master_setup {
   // Written verbatim instead of `config` when set (a corrupt file).
   std::optional<std::string> raw_config;
   std::vector<std::string> args;  // after `serve --port 0 --data-dir D`
-  // Another master's folder (its data_dir()) to start on, as after a restart; it is then left in
-  // place when this master goes away.
-  std::optional<std::filesystem::path> reuse_dir;
 };
 
 // A config with settings for fast tests: probes every 0.5 s, first start already done.
@@ -52,7 +49,10 @@ command_result run_comfydist(const std::vector<std::string>& args,
 
 class master_process {
  public:
-  explicit master_process(master_setup setup = {});
+  // With `reuse_dir` (another master's data_dir()), starts on that folder as after a restart and
+  // leaves it in place when this master goes away.
+  explicit master_process(master_setup setup = {},
+                          std::optional<std::filesystem::path> reuse_dir = std::nullopt);
   ~master_process();
   master_process(const master_process&) = delete;
   master_process& operator=(const master_process&) = delete;

@@ -27,6 +27,9 @@ class worker_process {
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   bool alive();
+  pid_t pid() const { return pid_; }
+  // SIGKILL and reap (a worker that dies without a word).
+  void kill9();
 
   net::client_response get(const std::string& target) const;
   net::client_response post(const std::string& target, const std::string& body,
