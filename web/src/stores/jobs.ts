@@ -102,12 +102,25 @@ function mergeSummary(summary: Partial<JobSummary> & { id: string }): void {
   if (index >= 0) {
     jobs.list[index] = { ...jobs.list[index], ...stripDetail(summary) };
   } else if (summary.state) {
+    // A job queued elsewhere: shown at once from the message, completed by a re-read of the list.
     jobs.list.unshift(stripDetail(summary) as JobSummary);
     jobs.total += 1;
     if (jobs.list.length > LIST_LIMIT) {
       jobs.list.pop();
     }
+    scheduleListReload();
   }
+}
+
+let listTimer: ReturnType<typeof setTimeout> | null = null;
+function scheduleListReload(): void {
+  if (listTimer) {
+    return;
+  }
+  listTimer = setTimeout(() => {
+    listTimer = null;
+    void loadJobs();
+  }, 500);
 }
 
 function stripDetail(job: Partial<JobSummary> & { id: string }): Partial<JobSummary> & { id: string } {
