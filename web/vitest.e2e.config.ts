@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 const web = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
+  // Vitest's cache stays in web/, not in a node_modules/ it would make under tests/e2e.
+  cacheDir: `${web}node_modules/.vite-e2e`,
   resolve: { alias: { 'playwright-core': `${web}node_modules/playwright-core` } },
   test: {
     root: fileURLToPath(new URL('../tests/e2e', import.meta.url)),

@@ -72,7 +72,7 @@ describe('WorkerForm', () => {
     expect(fetchMock).not.toHaveBeenCalled();
     await wrapper.get('button.danger').trigger('click');
     await flushPromises();
-    expect(fetchMock.mock.calls[0][0]).toBe('/distributed/workers/abc');
+    expect((fetchMock.mock.calls[0] as unknown as [string])[0]).toBe('/distributed/workers/abc');
     expect(wrapper.emitted('done')).toHaveLength(1);
   });
 });

@@ -41,7 +41,7 @@ describe('jobs store', () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(detail), { status: 200 })));
     await openJob('job1');
     const entry = openJobs.get('job1')!;
-    const untouched = entry.units[1];
+    const untouched = entry.units[1].value;
     onUnitMessage({
       prompt_id: 'job1',
       unit: 0,
@@ -56,9 +56,9 @@ describe('jobs store', () => {
     } as never);
     onJobMessage({ prompt_id: 'job1', id: 'job1', state: 'running', units_by_state: { pending: 1, dispatched: 1 } });
     await new Promise((r) => setTimeout(r, 80));
-    expect(entry.units[0]).toMatchObject({ state: 'dispatched', worker_name: 'GPU 0', progress: { value: 1, max: 4 } });
+    expect(entry.units[0].value).toMatchObject({ state: 'dispatched', worker_name: 'GPU 0', progress: { value: 1, max: 4 } });
     // The other unit keeps its object, so its bar does not re-render.
-    expect(entry.units[1]).toBe(untouched);
+    expect(entry.units[1].value).toBe(untouched);
     expect(jobs.list.find((j) => j.id === 'job1')?.units_by_state).toEqual({ pending: 1, dispatched: 1 });
   });
 

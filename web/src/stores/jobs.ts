@@ -2,7 +2,7 @@
 // job the user opened. distributed_job and distributed_unit messages update both, batched per
 // animation frame; a job's outputs are re-read when its units finish, since unit messages do not
 // carry file names.
-import { reactive, shallowReactive } from 'vue';
+import { reactive, shallowReactive, shallowRef, type ShallowRef } from 'vue';
 import { describeError } from '../api/apiError';
 import { jobsApi } from '../api/jobsApi';
 import type { JobDetail, JobMessage, JobSummary, Unit, UnitMessage } from '../api/types';
@@ -18,10 +18,11 @@ export const jobs = reactive({
   available: true,
 });
 
-// Opened jobs: units are replaced one by one (frozen objects), so only their own bars re-render.
+// Opened jobs. Each unit sits in its own ref, which only its bar reads: a unit message
+// re-renders one bar, not the list of 500.
 export interface OpenJob {
   detail: JobDetail | null;
-  units: Unit[];
+  units: ShallowRef<Unit>[];
   error: string;
 }
 export const openJobs = shallowReactive(new Map<string, OpenJob>());
@@ -46,7 +47,7 @@ export async function loadJobs(): Promise<void> {
 export async function openJob(id: string): Promise<OpenJob> {
   let entry = openJobs.get(id);
   if (!entry) {
-    entry = shallowReactive<OpenJob>({ detail: null, units: shallowReactive<Unit[]>([]), error: '' });
+    entry = shallowReactive<OpenJob>({ detail: null, units: shallowReactive<ShallowRef<Unit>[]>([]), error: '' });
     openJobs.set(id, entry);
   }
   await reloadJob(id);
@@ -65,11 +66,14 @@ export async function reloadJob(id: string): Promise<void> {
   try {
     const detail = await jobsApi.get(id);
     entry.detail = detail;
-    const merged = detail.units.map((fresh) => {
-      const old = entry.units.find((u) => u.index === fresh.index);
-      return old && keepOld(old, fresh) ? old : Object.freeze({ ...fresh });
-    });
-    entry.units.splice(0, entry.units.length, ...merged);
+    for (const fresh of detail.units) {
+      const cell = entry.units.find((c) => c.value.index === fresh.index);
+      if (!cell) {
+        entry.units.push(shallowRef(Object.freeze({ ...fresh })));
+      } else if (!keepOld(cell.value, fresh)) {
+        cell.value = Object.freeze({ ...fresh });
+      }
+    }
     entry.error = '';
     mergeSummary(detail);
   } catch (e) {
@@ -102,12 +106,25 @@ function mergeSummary(summary: Partial<JobSummary> & { id: string }): void {
   if (index >= 0) {
     jobs.list[index] = { ...jobs.list[index], ...stripDetail(summary) };
   } else if (summary.state) {
+    // A job queued elsewhere: shown at once from the message, completed by a re-read of the list.
     jobs.list.unshift(stripDetail(summary) as JobSummary);
     jobs.total += 1;
     if (jobs.list.length > LIST_LIMIT) {
       jobs.list.pop();
     }
+    scheduleListReload();
   }
+}
+
+let listTimer: ReturnType<typeof setTimeout> | null = null;
+function scheduleListReload(): void {
+  if (listTimer) {
+    return;
+  }
+  listTimer = setTimeout(() => {
+    listTimer = null;
+    void loadJobs();
+  }, 500);
 }
 
 function stripDetail(job: Partial<JobSummary> & { id: string }): Partial<JobSummary> & { id: string } {
@@ -139,8 +156,10 @@ const unitBatch = new FrameBatcher<UnitMessage>((messages) => {
       continue;
     }
     const index = typeof m.index === 'number' ? m.index : m.unit;
-    const position = entry.units.findIndex((u) => u.index === index);
-    const previous = position >= 0 ? entry.units[position] : undefined;
+    // Units are listed in index order, so the slot is usually at its index.
+    const cell =
+      entry.units[index]?.value.index === index ? entry.units[index] : entry.units.find((c) => c.value.index === index);
+    const previous = cell?.value;
     const unit: Unit = Object.freeze({
       index,
       state: m.state,
@@ -153,10 +172,10 @@ const unitBatch = new FrameBatcher<UnitMessage>((messages) => {
       finished_at: m.finished_at ?? previous?.finished_at ?? null,
       outputs: m.outputs ?? previous?.outputs ?? [],
     });
-    if (position >= 0) {
-      entry.units[position] = unit;
+    if (cell) {
+      cell.value = unit;
     } else {
-      entry.units.push(unit);
+      entry.units.push(shallowRef(unit));
     }
     if (unit.state === 'done' && previous?.state !== 'done') {
       scheduleReload(m.prompt_id);
