@@ -52,3 +52,8 @@ if [ -f "$upscalerjs/esrgan-thick/models/x4/model.json" ] && [ -x /usr/bin/pytho
 else
   echo "# native upscaling: skipped (needs scripts/bootstrap's bundled models and python3-torch)"
 fi
+
+# Distributed execution (issue 4): master overhead against one worker, scaling over K equal
+# workers, mixed-speed workers (DebugDelay units: no CPU contention).
+echo "# distributed: master overhead, scaling efficiency, mixed speeds"
+/usr/bin/python3 "$here/distributed_bench.py" "$build"
