@@ -57,18 +57,23 @@ std::shared_ptr<const json> worker_catalog::info(const worker_config& worker) {
 
 std::shared_ptr<const node_catalog> worker_catalog::catalog(
     const std::vector<worker_config>& workers) {
-  std::vector<worker_node_info> infos;
+  std::vector<std::pair<const worker_config*, std::shared_ptr<const json>>> answers;
   for (const auto& worker : workers) {
     if (auto answer = info(worker)) {
-      infos.push_back(worker_node_info{worker.id, worker.name, *answer});
+      answers.emplace_back(&worker, std::move(answer));
     }
   }
   const std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::uint64_t>> key;
-  for (const auto& i : infos) {
-    key.emplace_back(i.worker_id, entries_[i.worker_id].generation);
+  for (const auto& [worker, answer] : answers) {
+    key.emplace_back(worker->id, entries_[worker->id].generation);
   }
   if (!built_ || key != built_from_) {
+    // Copies of the node lists only when the catalog changes: a ComfyUI's list is megabytes.
+    std::vector<worker_node_info> infos;
+    for (const auto& [worker, answer] : answers) {
+      infos.push_back(worker_node_info{worker->id, worker->name, *answer});
+    }
     built_ = std::make_shared<const node_catalog>(master_nodes_, master_only_, infos);
     built_from_ = std::move(key);
   }
