@@ -3,7 +3,7 @@ import type { JobState, JobSummary, Unit } from '../api/types';
 import { formatDuration } from './format';
 
 export function unitLabel(unit: Unit): string {
-  const worker = unit.worker_name ?? 'a worker';
+  const worker = unit.worker_name || 'a worker';
   const retry = unit.attempts > 1 ? ` (attempt ${unit.attempts})` : '';
   switch (unit.state) {
     case 'pending': {

@@ -5,7 +5,7 @@
 import { reactive, shallowReactive, shallowRef, type ShallowRef } from 'vue';
 import { describeError } from '../api/apiError';
 import { jobsApi } from '../api/jobsApi';
-import type { JobDetail, JobMessage, JobSummary, Unit, UnitMessage } from '../api/types';
+import type { JobDetail, JobMessage, JobSummary, Unit, UnitMessage, UnitState } from '../api/types';
 import { FrameBatcher } from '../logic/frameBatcher';
 import { isFinished } from '../logic/unitText';
 
@@ -19,11 +19,31 @@ export const jobs = reactive({
 });
 
 // Opened jobs. Each unit sits in its own ref, which only its bar reads: a unit message
-// re-renders one bar, not the list of 500.
+// re-renders one bar, not the list of 500. Cells are kept in unit order.
+export interface UnitCell {
+  readonly index: number;
+  readonly unit: ShallowRef<Unit>;
+}
 export interface OpenJob {
   detail: JobDetail | null;
-  units: ShallowRef<Unit>[];
+  units: UnitCell[];
   error: string;
+}
+
+function cellFor(entry: OpenJob, index: number): UnitCell | undefined {
+  const guess = entry.units[index];
+  return guess?.index === index ? guess : entry.units.find((c) => c.index === index);
+}
+
+// A new cell at its place in unit order (messages can come before the job is read).
+function addCell(entry: OpenJob, unit: Unit): void {
+  const cell: UnitCell = { index: unit.index, unit: shallowRef(unit) };
+  const at = entry.units.findIndex((c) => c.index > unit.index);
+  if (at < 0) {
+    entry.units.push(cell);
+  } else {
+    entry.units.splice(at, 0, cell);
+  }
 }
 export const openJobs = shallowReactive(new Map<string, OpenJob>());
 
@@ -47,7 +67,7 @@ export async function loadJobs(): Promise<void> {
 export async function openJob(id: string): Promise<OpenJob> {
   let entry = openJobs.get(id);
   if (!entry) {
-    entry = shallowReactive<OpenJob>({ detail: null, units: shallowReactive<ShallowRef<Unit>[]>([]), error: '' });
+    entry = shallowReactive<OpenJob>({ detail: null, units: shallowReactive<UnitCell[]>([]), error: '' });
     openJobs.set(id, entry);
   }
   await reloadJob(id);
@@ -67,11 +87,11 @@ export async function reloadJob(id: string): Promise<void> {
     const detail = await jobsApi.get(id);
     entry.detail = detail;
     for (const fresh of detail.units) {
-      const cell = entry.units.find((c) => c.value.index === fresh.index);
+      const cell = cellFor(entry, fresh.index);
       if (!cell) {
-        entry.units.push(shallowRef(Object.freeze({ ...fresh })));
-      } else if (!keepOld(cell.value, fresh)) {
-        cell.value = Object.freeze({ ...fresh });
+        addCell(entry, Object.freeze({ ...fresh }));
+      } else if (!keepOld(cell.unit.value, fresh)) {
+        cell.unit.value = Object.freeze({ ...fresh });
       }
     }
     entry.error = '';
@@ -117,14 +137,29 @@ function mergeSummary(summary: Partial<JobSummary> & { id: string }): void {
 }
 
 let listTimer: ReturnType<typeof setTimeout> | null = null;
-function scheduleListReload(): void {
+function scheduleListReload(delayMs = 500): void {
   if (listTimer) {
     return;
   }
   listTimer = setTimeout(() => {
     listTimer = null;
     void loadJobs();
-  }, 500);
+  }, delayMs);
+}
+
+// The master sends a job's summary when the job starts and ends, not on every unit; the counts
+// of an open job follow its units' transitions here, exactly, since the previous state is known.
+function countTransition(jobId: string, from: UnitState | undefined, to: UnitState): void {
+  const index = jobs.list.findIndex((j) => j.id === jobId);
+  if (index < 0 || from === to) {
+    return;
+  }
+  const by = { ...jobs.list[index].units_by_state };
+  if (from) {
+    by[from] = Math.max(0, (by[from] ?? 0) - 1);
+  }
+  by[to] = (by[to] ?? 0) + 1;
+  jobs.list[index] = { ...jobs.list[index], units_by_state: by };
 }
 
 function stripDetail(job: Partial<JobSummary> & { id: string }): Partial<JobSummary> & { id: string } {
@@ -153,13 +188,13 @@ const unitBatch = new FrameBatcher<UnitMessage>((messages) => {
   for (const m of messages) {
     const entry = openJobs.get(m.prompt_id);
     if (!entry) {
+      // A job nobody opened: its counts in the list come from a re-read, every few seconds.
+      scheduleListReload(2000);
       continue;
     }
     const index = typeof m.index === 'number' ? m.index : m.unit;
-    // Units are listed in index order, so the slot is usually at its index.
-    const cell =
-      entry.units[index]?.value.index === index ? entry.units[index] : entry.units.find((c) => c.value.index === index);
-    const previous = cell?.value;
+    const cell = cellFor(entry, index);
+    const previous = cell?.unit.value;
     const unit: Unit = Object.freeze({
       index,
       state: m.state,
@@ -173,10 +208,11 @@ const unitBatch = new FrameBatcher<UnitMessage>((messages) => {
       outputs: m.outputs ?? previous?.outputs ?? [],
     });
     if (cell) {
-      cell.value = unit;
+      cell.unit.value = unit;
     } else {
-      entry.units.push(shallowRef(unit));
+      addCell(entry, unit);
     }
+    countTransition(m.prompt_id, previous?.state, unit.state);
     if (unit.state === 'done' && previous?.state !== 'done') {
       scheduleReload(m.prompt_id);
     }
