@@ -1,15 +1,21 @@
 // Distributed execution end to end: a master and three native workers on loopback.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <thread>
 
 #include "cluster_harness.hpp"
 #include "common/uuid.hpp"
 #include "image/codecs.hpp"
+#include "process_util.hpp"
 
 namespace comfydist::testing {
 namespace {
@@ -397,6 +403,79 @@ TEST(Distributed, StalledUnitIsRetriedThenTheJobEndsPartial) {
   // Retrying the failed unit runs it again (and it stalls again).
   EXPECT_EQ(c.master().request("POST", "/distributed/jobs/" + id + "/retry").status, 200);
   EXPECT_EQ(c.master().request("POST", "/distributed/jobs/" + id + "/cancel").status, 200);
+}
+
+// tests/integration/corrupt_worker.py: accepts units and serves garbage instead of images.
+class corrupt_worker {
+ public:
+  explicit corrupt_worker(std::uint16_t upstream_port) {
+    dir_ = make_temp_dir("comfydist-corrupt");
+    const std::string log = (dir_ / "log").string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      const std::string script =
+          std::string(COMFYDIST_SOURCE_DIR) + "/tests/integration/corrupt_worker.py";
+      const std::string port = std::to_string(upstream_port);
+      ::execl("/usr/bin/python3", "python3", script.c_str(), port.c_str(), nullptr);
+      ::_exit(127);
+    }
+    const std::regex ready("ready on port ([0-9]+)");
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch match;
+      const std::string text = read_all(log);
+      if (std::regex_search(text, match, ready)) {
+        port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("corrupt_worker.py did not start: " + read_all(log));
+  }
+  ~corrupt_worker() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  corrupt_worker(const corrupt_worker&) = delete;
+  corrupt_worker& operator=(const corrupt_worker&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+TEST(Distributed, CorruptImagesFailTheUnitWhichIsRetriedElsewhere) {
+  worker_process good({"--enable-test-nodes"});
+  corrupt_worker bad(good.port());
+  json config = test_config();
+  config["workers"].push_back(remote_worker("good", "127.0.0.1", good.port()));
+  config["workers"].push_back(remote_worker("bad", "127.0.0.1", bad.port()));
+  const std::string good_id = config["workers"][0]["id"];
+  const std::string bad_id = config["workers"][1]["id"];
+  master_process master({config, std::nullopt, {}});
+  master.wait_state(good_id, "idle");
+  master.wait_state(bad_id, "idle");
+  const std::string id =
+      queue_job(master, {{"prompt", fan_out_prompt(9, 0, "corrupt")}, {"count", 4}});
+  const json job = wait_job(master, id, 60s);
+  ASSERT_EQ(job["state"], "done") << job.dump(2);
+  EXPECT_EQ(output_images(job, "6").size(), 4U);
+  int corrupt_errors = 0;
+  for (const auto& u : job["units"]) {
+    EXPECT_EQ(u["worker_id"], good_id);
+    for (const auto& e : u["errors"]) {
+      EXPECT_EQ(e["worker_id"], bad_id);
+      corrupt_errors += e["message"].get<std::string>().find("corrupt image") != std::string::npos;
+    }
+  }
+  EXPECT_GE(corrupt_errors, 1) << job.dump(2);
 }
 
 TEST(Distributed, SecondMasterOnTheSameDataDirRefusesToStart) {
