@@ -54,9 +54,15 @@ TEST(MasterFirstStart, AddsALocalWorkerAndLaunchesIt) {
   }
   master_process master;  // no comfydist.json: a first start
   net::websocket_client ws("127.0.0.1", master.port(), "/ws");
+  // ComfyUI's status greeting first, then the workers as they are.
   const auto hello = ws.receive(5s);
   ASSERT_TRUE(hello);
-  const json snapshot = json::parse(hello->data);
+  const json status = json::parse(hello->data);
+  ASSERT_EQ(status["type"], "status");
+  EXPECT_TRUE(status["data"]["sid"].is_string());
+  const auto next = ws.receive(5s);
+  ASSERT_TRUE(next);
+  const json snapshot = json::parse(next->data);
   ASSERT_EQ(snapshot["type"], "distributed_workers");
 
   const json workers = master.workers();
