@@ -3,7 +3,7 @@
 // interactive against a real master on loopback, and how many live updates per second the page
 // applies with 100 worker cards and a 500-unit job open without dropping frames.
 //
-//   node bench/panel_bench.mjs [--binary build/comfydist] [--runs 10] [--real]
+//   node bench/panel_bench.mjs [--binary build/comfydist] [--runs 10] [--real | --only-real]
 //
 // Needs the built panel (make build) and web/node_modules (playwright-core; Debian's Chromium).
 // Plain JavaScript so that Node runs it as it is, without a TypeScript step.
@@ -34,6 +34,8 @@ const option = (name, fallback) => {
 const binary = resolve(option('--binary', join(root, 'build', 'comfydist')));
 const runs = Number(option('--runs', '10'));
 const real = args.includes('--real');
+// --only-real: just the real-job run (it takes a while; handy when changing the page).
+const onlyReal = args.includes('--only-real');
 const chromiumArgs = [
   '--no-sandbox',
   '--disable-gpu',
@@ -372,6 +374,8 @@ async function realJob(browser) {
     await page.addInitScript(() => {
       window.__frames = [];
       window.__messages = 0;
+      window.__long = [];
+      new PerformanceObserver((list) => window.__long.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'long-animation-frame' });
       const loop = (t) => {
         window.__frames.push(t);
         requestAnimationFrame(loop);
@@ -406,11 +410,11 @@ async function realJob(browser) {
     const r = await page.evaluate(([t0, m0, f0]) => {
       const frames = window.__frames.slice(f0);
       const gaps = frames.slice(1).map((t, i) => t - frames[i]);
-      return { seconds: (performance.now() - t0) / 1000, messages: window.__messages - m0, gaps };
+      return { seconds: (performance.now() - t0) / 1000, messages: window.__messages - m0, gaps, long: window.__long.length, longMax: Math.max(0, ...window.__long) };
     }, start);
     await context.close();
     const dropped = r.gaps.filter((g) => g > 1.5 * (1000 / 60)).length;
-    return { seconds: r.seconds, messages: r.messages, rate: r.messages / r.seconds, frames: r.gaps.length, dropped };
+    return { seconds: r.seconds, messages: r.messages, rate: r.messages / r.seconds, frames: r.gaps.length, dropped, long: r.long, longMax: r.longMax };
   } finally {
     await master.stop();
   }
@@ -427,8 +431,9 @@ console.log(`  first load (index.html + entry script + styles): ${kib(size.initi
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs });
 try {
   const names = ['CPU 1', 'CPU 2'];
-  const master = await startMaster([await localWorker(names[0]), await localWorker(names[1])]);
+  const master = onlyReal ? null : await startMaster([await localWorker(names[0]), await localWorker(names[1])]);
   try {
+    if (!master) throw 'skip';
     await waitIdle(master.url, names);
     const tti = await timeToInteractive(browser, master.url);
     console.log(`## time to interactive (median of ${runs}; worker cards live, WebSocket open)`);
@@ -443,13 +448,16 @@ try {
         `  | ${r.rate} | ${r.achieved} | ${r.fps} | ${r.dropped} (${r.droppedAll.join(', ')}) | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.long}${r.long ? ` (max ${r.longMax.toFixed(0)} ms)` : ''} | ${r.lag.toFixed(0)} ms | ${(r.busyShare * 100).toFixed(1)} % |`,
       );
     }
+  } catch (e) {
+    if (e !== 'skip') throw e;
   } finally {
-    await master.stop();
+    await master?.stop();
   }
-  if (real) {
+  if (real || onlyReal) {
     const r = await realJob(browser);
     console.log('## real 500-unit fan-out job, 2 local native workers, 100 cards');
-    console.log(`  ${r.seconds.toFixed(1)} s, ${r.messages} WebSocket messages (${r.rate.toFixed(0)}/s), ${r.frames} frames, ${r.dropped} over 25 ms`);
+    console.log(`  load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    console.log(`  ${r.seconds.toFixed(1)} s, ${r.messages} WebSocket messages (${r.rate.toFixed(0)}/s), ${r.frames} frames, ${r.dropped} over 25 ms, ${r.long} main-thread frames over 50 ms (max ${r.longMax.toFixed(0)} ms)`);
   }
 } finally {
   await browser.close();

@@ -167,20 +167,28 @@ function stripDetail(job: Partial<JobSummary> & { id: string }): Partial<JobSumm
   return summary;
 }
 
-// Outputs are re-read at most this often per job while its units finish.
-const RELOAD_INTERVAL_MS = 1000;
+// Outputs are re-read at most once a second per job while its units finish, less often for a
+// large job (every 100 units add a second): each re-read carries every unit.
 const reloadTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
-function scheduleReload(id: string): void {
-  if (!openJobs.has(id) || reloadTimers.has(id)) {
+function reloadInterval(entry: OpenJob): number {
+  return 1000 * Math.max(1, Math.ceil(entry.units.length / 100));
+}
+
+function scheduleReload(id: string, soon = false): void {
+  const entry = openJobs.get(id);
+  if (!entry || reloadTimers.has(id)) {
     return;
   }
   reloadTimers.set(
     id,
-    setTimeout(() => {
-      reloadTimers.delete(id);
-      void reloadJob(id);
-    }, RELOAD_INTERVAL_MS),
+    setTimeout(
+      () => {
+        reloadTimers.delete(id);
+        void reloadJob(id);
+      },
+      soon ? 300 : reloadInterval(entry),
+    ),
   );
 }
 
@@ -224,7 +232,13 @@ const jobBatch = new FrameBatcher<JobMessage>((messages) => {
     const id = m.id ?? m.prompt_id;
     mergeSummary({ ...m, id });
     if (m.state && isFinished(m.state)) {
-      scheduleReload(id);
+      // The job's own outputs exist now: read them without waiting for the next slot.
+      const pending = reloadTimers.get(id);
+      if (pending) {
+        clearTimeout(pending);
+        reloadTimers.delete(id);
+      }
+      scheduleReload(id, true);
     }
   }
 });
