@@ -41,7 +41,7 @@ describe('jobs store', () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify(detail), { status: 200 })));
     await openJob('job1');
     const entry = openJobs.get('job1')!;
-    const untouched = entry.units[1].value;
+    const untouched = entry.units[1].unit.value;
     onUnitMessage({
       prompt_id: 'job1',
       unit: 0,
@@ -56,10 +56,21 @@ describe('jobs store', () => {
     } as never);
     onJobMessage({ prompt_id: 'job1', id: 'job1', state: 'running', units_by_state: { pending: 1, dispatched: 1 } });
     await new Promise((r) => setTimeout(r, 80));
-    expect(entry.units[0].value).toMatchObject({ state: 'dispatched', worker_name: 'GPU 0', progress: { value: 1, max: 4 } });
+    expect(entry.units[0].unit.value).toMatchObject({ state: 'dispatched', worker_name: 'GPU 0', progress: { value: 1, max: 4 } });
     // The other unit keeps its object, so its bar does not re-render.
-    expect(entry.units[1].value).toBe(untouched);
+    expect(entry.units[1].unit.value).toBe(untouched);
     expect(jobs.list.find((j) => j.id === 'job1')?.units_by_state).toEqual({ pending: 1, dispatched: 1 });
+  });
+
+  it('keeps units in index order when messages come before the job is read', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ ...detail, id: 'job3' }), { status: 200 })));
+    const pending = openJob('job3');
+    for (const index of [1, 0]) {
+      onUnitMessage({ prompt_id: 'job3', unit: index, units: 2, index, state: 'dispatched', worker_id: 'w', worker_name: 'GPU 0', attempts: 1, errors: [], progress: null } as never);
+    }
+    await new Promise((r) => setTimeout(r, 80));
+    await pending;
+    expect(openJobs.get('job3')!.units.map((c) => c.index)).toEqual([0, 1]);
   });
 
   it('adds a job it did not know to the top of the list', async () => {
