@@ -69,12 +69,18 @@ class RunningProcess {
   }
 }
 
-async function startProcess(args: string[], dir: string, readyPattern: RegExp, timeoutMs = 30000): Promise<RunningProcess> {
+async function startProcess(
+  args: string[],
+  dir: string,
+  readyPattern: RegExp,
+  extraEnv: Record<string, string> = {},
+  timeoutMs = 30000,
+): Promise<RunningProcess> {
   const logPath = join(dir, 'process.log');
   const fd = openSync(logPath, 'a');
   const child = spawn(binary, args, {
     stdio: ['ignore', fd, fd],
-    env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=0' },
+    env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=0', ...extraEnv },
   });
   closeSync(fd);
   const running = new RunningProcess(child, dir, logPath);
@@ -97,6 +103,8 @@ export interface MasterOptions {
   autoLaunch?: boolean;
   authToken?: string;
   settings?: Record<string, unknown>;
+  // Extra environment of the master (e.g. COMFYDIST_PANEL_DIR).
+  env?: Record<string, string>;
 }
 
 export interface Master {
@@ -131,7 +139,7 @@ export async function startMaster(options: MasterOptions = {}): Promise<Master> 
     writeFileSync(tokenFile, `${options.authToken}\n`, { mode: 0o600 });
     args.push('--auth-token-file', tokenFile);
   }
-  const running = await startProcess(args, dir, /master ready on port \d+/);
+  const running = await startProcess(args, dir, /master ready on port \d+/, options.env);
   return { url: `http://127.0.0.1:${port}`, port, dataDir, process: running, stop: () => running.stop() };
 }
 
