@@ -92,7 +92,8 @@ std::vector<worker_config> online_configs(master_context& context) {
 
 const std::vector<std::string>& distributed_node_names() {
   static const std::vector<std::string> names{"DistributedSeed", "DistributedCollector",
-                                              "DistributedValue", "ImageBatchDivider"};
+                                              "DistributedValue", "ImageBatchDivider",
+                                              "DistributedTiles"};
   return names;
 }
 

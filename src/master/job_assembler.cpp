@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "engine/prompt_validator.hpp"
 
 namespace comfydist::master {
@@ -13,12 +15,16 @@ json gathered_prompt(const assembly_request& request) {
     if (!prompt.contains(collector)) {
       continue;
     }
-    const std::string source = collector + ".gathered";
-    json inputs = json::object();
     json list = json::array();
     for (const auto& f : files) {
       list.push_back(f);
     }
+    if (prompt[collector].value("class_type", std::string()) == "DistributedGatheredImages") {
+      prompt[collector]["inputs"]["files"] = list.dump();
+      continue;
+    }
+    const std::string source = collector + ".gathered";
+    json inputs = json::object();
     inputs["files"] = list.dump();
     json node = json::object();
     node["class_type"] = "DistributedGatheredImages";
@@ -50,10 +56,20 @@ void job_assembler::submit(assembly_request request, std::function<void(assembly
   wake_.notify_one();
 }
 
+assembly_result job_assembler::run_now(assembly_request request) {
+  auto promise = std::make_shared<std::promise<assembly_result>>();
+  std::future<assembly_result> future = promise->get_future();
+  request.answer_on_stop = true;
+  submit(std::move(request),
+         [promise](assembly_result result) { promise->set_value(std::move(result)); });
+  return future.get();
+}
+
 void job_assembler::interrupt(const std::string& job_id) {
   const std::lock_guard lock(mutex_);
   if (running_ == job_id) {
     executor_.interrupt();
+    interrupted_ = true;
   }
   std::erase_if(queue_, [&](const auto& entry) { return entry.first.job_id == job_id; });
 }
@@ -65,6 +81,7 @@ void job_assembler::stop() {
       return;
     }
     stopping_ = true;
+    interrupted_ = true;
     executor_.interrupt();
   }
   wake_.notify_all();
@@ -80,11 +97,22 @@ void job_assembler::loop() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) {
+        // Jobs left queued are assembled again by the next start; a caller waiting in run_now
+        // gets an answer.
+        for (auto& [request, done] : queue_) {
+          if (request.answer_on_stop) {
+            assembly_result stopped;
+            stopped.error = "the master is stopping";
+            done(std::move(stopped));
+          }
+        }
+        queue_.clear();
         return;
       }
       next = std::move(queue_.front());
       queue_.pop_front();
       running_ = next.first.job_id;
+      interrupted_ = false;
     }
     assembly_result result;
     try {
@@ -103,7 +131,22 @@ void job_assembler::loop() {
 
 assembly_result job_assembler::run(const assembly_request& request) {
   assembly_result result;
-  json prompt = gathered_prompt(request);
+  json prompt;
+  if (request.tiles) {
+    const tile_blend_result blended = blend_tiles(*request.tiles, [this] {
+      if (interrupted_) {
+        throw std::runtime_error("interrupted while blending the tiles");
+      }
+    });
+    result.blend_seconds = blended.seconds;
+    spdlog::info("event=tiles_blended job={} size={}x{} seconds={:.3f}", request.job_id,
+                 blended.width, blended.height, blended.seconds);
+    assembly_request with_blend = request;
+    with_blend.collected[request.tiles->spec.at("node").get<std::string>()] = {blended.blended};
+    prompt = gathered_prompt(with_blend);
+  } else {
+    prompt = gathered_prompt(request);
+  }
   const engine::validation_result valid =
       engine::validate_prompt(prompt, std::nullopt, registry_, environment_);
   if (!valid.ok) {

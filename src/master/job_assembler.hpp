@@ -3,12 +3,14 @@
 // the units' images in unit order. One thread, one executor, as on a worker.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "engine/node_environment.hpp"
 #include "engine/node_registry.hpp"
 #include "engine/output_cache.hpp"
+#include "master/tile_blend.hpp"
 
 namespace comfydist::master {
 
@@ -29,6 +32,10 @@ struct assembly_request {
   // Collector id → its images (files under temp/, relative to it), in unit order.
   std::map<std::string, std::vector<std::string>> collected;
   json extra_data = json::object();  // carries client_id, so events reach the job's client
+  // A tiled job: its tiles are blended first, and the blended image is what its one collector
+  // (the upscale node, a DistributedGatheredImages placeholder in master_prompt) gets.
+  std::optional<tile_blend_request> tiles;
+  bool answer_on_stop = false;  // run_now's: answered with an error if the master stops first
 };
 
 struct assembly_result {
@@ -36,6 +43,7 @@ struct assembly_result {
   json outputs = json::object();
   json messages = json::array();
   std::string error;
+  double blend_seconds = 0;  // a tiled job's blend, PNG included
 };
 
 class job_assembler {
@@ -49,6 +57,9 @@ class job_assembler {
 
   // Runs later on the assembler's thread; `done` is called there.
   void submit(assembly_request request, std::function<void(assembly_result)> done);
+  // Runs the request after those queued before it and waits for its result (a tiled job's input
+  // step, run while the job is being submitted).
+  assembly_result run_now(assembly_request request);
   // Interrupts the job if it is being assembled now.
   void interrupt(const std::string& job_id);
   void stop();
@@ -65,12 +76,14 @@ class job_assembler {
   std::condition_variable wake_;
   std::deque<std::pair<assembly_request, std::function<void(assembly_result)>>> queue_;
   std::string running_;
+  std::atomic<bool> interrupted_{false};  // the running job's blend stops at the next tile
   bool stopping_ = false;
   std::thread thread_;
 };
 
 // The prompt the master runs: each collector's `images` linked to a DistributedGatheredImages
-// node holding the collected files.
+// node holding the collected files (a collector that is itself such a node, as a tiled job's
+// upscale is, gets the files directly).
 json gathered_prompt(const assembly_request& request);
 
 }  // namespace comfydist::master

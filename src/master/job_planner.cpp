@@ -6,41 +6,10 @@
 #include <set>
 
 #include "common/api_error.hpp"
+#include "master/prompt_graph.hpp"
 
 namespace comfydist::master {
 namespace {
-
-bool is_link(const json& value) {
-  return value.is_array() && value.size() == 2 && value[0].is_string() && value[1].is_number();
-}
-
-std::string class_of(const json& node) {
-  return node.is_object() ? node.value("class_type", std::string()) : std::string();
-}
-
-// Every node the roots depend on (roots included), not walking past nodes in `stop`.
-std::set<std::string> ancestors_of(const json& prompt, const std::vector<std::string>& roots,
-                                   const std::set<std::string>& stop = {}) {
-  std::set<std::string> seen;
-  std::vector<std::string> stack(roots.begin(), roots.end());
-  while (!stack.empty()) {
-    const std::string id = stack.back();
-    stack.pop_back();
-    if (!prompt.contains(id) || !seen.insert(id).second) {
-      continue;
-    }
-    const json& node = prompt[id];
-    if (stop.count(id) > 0 || !node.contains("inputs") || !node["inputs"].is_object()) {
-      continue;
-    }
-    for (const auto& [name, value] : node["inputs"].items()) {
-      if (is_link(value)) {
-        stack.push_back(value[0].get<std::string>());
-      }
-    }
-  }
-  return seen;
-}
 
 // The literal a DistributedValue gives unit `index` (its per-unit entry "index+1", else the
 // default), coerced to the declared _type.
@@ -150,6 +119,8 @@ std::string to_string(distribution_mode mode) {
       return "load_balanced";
     case distribution_mode::fan_out:
       return "fan_out";
+    case distribution_mode::tiles:
+      return "tiles";
   }
   return "single";
 }
@@ -211,23 +182,8 @@ job_plan plan_job(const json& prompt, const plan_options& options) {
   if (!plan.collector_ids.empty()) {
     // The master runs the collectors and everything that depends on them, plus whatever those
     // nodes need that is not upstream of a collector.
-    std::set<std::string> downstream(plan.collector_ids.begin(), plan.collector_ids.end());
-    bool grew = true;
-    while (grew) {
-      grew = false;
-      for (const auto& [id, node] : prompt.items()) {
-        if (downstream.count(id) > 0 || !node.is_object() || !node.contains("inputs")) {
-          continue;
-        }
-        for (const auto& [name, value] : node["inputs"].items()) {
-          if (is_link(value) && downstream.count(value[0].get<std::string>()) > 0) {
-            downstream.insert(id);
-            grew = true;
-            break;
-          }
-        }
-      }
-    }
+    const std::set<std::string> downstream = descendants_of(
+        prompt, std::set<std::string>(plan.collector_ids.begin(), plan.collector_ids.end()));
     // A collector's images come from the units, so the walk stops there.
     const std::set<std::string> collectors(plan.collector_ids.begin(), plan.collector_ids.end());
     const std::vector<std::string> roots(downstream.begin(), downstream.end());

@@ -12,7 +12,7 @@
 
 namespace comfydist::master {
 
-enum class distribution_mode { single, load_balanced, fan_out };
+enum class distribution_mode { single, load_balanced, fan_out, tiles };
 
 std::string to_string(distribution_mode mode);
 

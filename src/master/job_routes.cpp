@@ -1,5 +1,5 @@
-// /distributed/queue (the Python extension's body, plus count, workers and priority) and the jobs
-// API: list, one job with its units, cancel, retry failed units.
+// /distributed/queue (the Python extension's body, plus count, workers, priority and tiles) and the
+// jobs API: list, one job with its units, cancel, retry failed units.
 #include "comfy/prompt_request.hpp"
 #include "common/api_error.hpp"
 #include "common/clock.hpp"
@@ -84,6 +84,10 @@ net::http_response queue_distributed(master_context& context, const json& body) 
     }
   }
   std::vector<std::string> workers = worker_ids(body);
+  std::optional<tile_settings> tiles;
+  if (body.contains("tiles") && !body["tiles"].is_null()) {
+    tiles = parse_tile_settings(body["tiles"]);
+  }
 
   validated_prompt valid = validate_for_cluster(context, std::move(prompt), std::nullopt);
   submit_request submit;
@@ -98,6 +102,7 @@ net::http_response queue_distributed(master_context& context, const json& body) 
   submit.count = count;
   submit.worker_ids = std::move(workers);
   submit.priority = priority;
+  submit.tiles = tiles;
   const submit_result queued = context.scheduler->submit(std::move(submit));
   json out = json::object();
   out["prompt_id"] = queued.prompt_id;

@@ -8,9 +8,12 @@
 
 #include "common/api_error.hpp"
 #include "common/clock.hpp"
+#include "common/file_io.hpp"
 #include "common/uuid.hpp"
+#include "image/codecs.hpp"
 #include "master/job_planner.hpp"
 #include "master/job_views.hpp"
+#include "master/tile_blend.hpp"
 
 namespace comfydist::master {
 namespace fs = std::filesystem;
@@ -171,12 +174,57 @@ std::vector<std::string> job_scheduler::eligible_worker_ids(
   return out;
 }
 
+job_plan job_scheduler::plan_tiled(const std::string& job_id, const json& prompt,
+                                   const tile_request& tiled) {
+  assembly_request input;
+  // Its own prompt id: clients following the job must not read the input step's end as the
+  // job's.
+  input.job_id = "tiles-input-" + job_id;
+  input.master_prompt = tile_input_prompt(prompt, tiled);
+  const assembly_result ran = assembler_->run_now(std::move(input));
+  if (!ran.ok) {
+    throw api_error(
+        400, "tile_input_failed",
+        "the nodes before the tiled ImageUpscaleWithModel failed on the master: " + ran.error);
+  }
+  const json images = ran.outputs.contains(kTileInputNode)
+                          ? ran.outputs[kTileInputNode].value("images", json())
+                          : json();
+  if (!images.is_array() || images.size() != 1) {
+    throw api_error(400, "invalid_tiles",
+                    "a tiled upscale takes one image; its input is a batch of " +
+                        std::to_string(images.is_array() ? images.size() : 0));
+  }
+  const fs::path file = folders_.temp_dir / images[0].value("subfolder", std::string()) /
+                        images[0].value("filename", std::string());
+  image::pixel_image pixels = image::decode_image(read_file(file)).image;
+  std::error_code ec;
+  fs::remove(file, ec);
+  tiled_plan tiles = plan_tiled_job(prompt, tiled, pixels, folders_.input_dir, job_id);
+  job_plan plan;
+  plan.mode = distribution_mode::tiles;
+  plan.units = std::move(tiles.units);
+  plan.master_prompt = std::move(tiles.master_prompt);
+  plan.collector_ids = {tiled.upscale_id};
+  spdlog::info("event=tiles_planned job={} image={}x{} tiles={} tile={} overlap={}", job_id,
+               pixels.width, pixels.height, plan.units.size(), tiled.settings.tile,
+               tiled.settings.overlap);
+  return plan;
+}
+
 submit_result job_scheduler::submit(submit_request request) {
   const std::vector<std::string> eligible = eligible_worker_ids(request.worker_ids);
-  plan_options options;
-  options.count = request.count;
-  options.enabled_workers = std::max<int>(1, static_cast<int>(eligible.size()));
-  job_plan plan = plan_job(request.prompt, options);
+  const std::optional<tile_request> tiled = find_tile_request(request.prompt, request.tiles);
+  job_plan plan;
+  if (!tiled) {
+    plan_options options;
+    options.count = request.count;
+    options.enabled_workers = std::max<int>(1, static_cast<int>(eligible.size()));
+    plan = plan_job(request.prompt, options);
+  }
+  // A tiled job's units exist only after its input step: pre-flight one of them as it will be.
+  const json preflight_prompt =
+      tiled ? tile_unit_prompt(request.prompt, *tiled, "tile.png") : plan.units.front().prompt;
 
   // Pre-flight against the workers that are up now: if none of them can run the job, say so.
   json skipped = json::object();
@@ -192,7 +240,7 @@ submit_result job_scheduler::submit(submit_request request) {
     if (!info) {
       continue;
     }
-    const auto problems = preflight(plan.units.front().prompt, *info);
+    const auto problems = preflight(preflight_prompt, *info);
     if (problems.empty()) {
       ++capable;
     } else {
@@ -212,11 +260,22 @@ submit_result job_scheduler::submit(submit_request request) {
     throw prompt_rejected(error["details"].get<std::string>(), body);
   }
 
+  const std::string job_id = request.prompt_id.value_or(make_uuid4());
+  if (tiled) {
+    // Run here, before the job exists, so a job is stored with all of its units and a restarted
+    // master needs no "input step" phase; the route waits for the master's cheap upstream nodes.
+    plan = plan_tiled(job_id, request.prompt, *tiled);
+  }
+
   const std::lock_guard lock(mutex_);
   job_runtime rt;
   job_record& job = rt.job;
-  job.id = request.prompt_id.value_or(make_uuid4());
+  job.id = job_id;
   if (active_.count(job.id) > 0 || store_.job(job.id)) {
+    if (tiled) {
+      std::error_code ec;
+      fs::remove_all(tile_input_dir(folders_.input_dir, job.id), ec);
+    }
     throw api_error(400, "duplicate_prompt_id", "a job with prompt_id '" + job.id + "' exists");
   }
   if (request.number) {
@@ -454,6 +513,13 @@ void job_scheduler::dispatch_unit_locked(job_runtime& rt, int index, const worke
   request.output_dir = folders_.output_dir;
   request.temp_dir = folders_.temp_dir;
   request.no_progress_timeout = std::chrono::seconds(std::max(1, settings_.worker_timeout_seconds));
+  const json spec = tile_spec_of(rt.job.mode, rt.job.master_prompt, rt.job.collector_ids);
+  if (!spec.is_null()) {
+    if (!rt.tile_scale) {
+      rt.tile_scale = std::make_shared<std::atomic<int>>(spec.value("scale", 0));
+    }
+    request.check_image = tile_size_check(spec, rt.tile_scale);
+  }
   ++running_threads_;
   std::thread([this, request = std::move(request), control]() {
     unit_run_result result = run_unit(http_, request, *control);
@@ -576,7 +642,40 @@ void job_scheduler::maybe_finish_locked(job_runtime& rt) {
     finish_locked(rt, job_state::failed, failure);
     return;
   }
-  if (!rt.job.collector_ids.empty() && !rt.job.master_prompt.empty()) {
+  const json spec = tile_spec_of(rt.job.mode, rt.job.master_prompt, rt.job.collector_ids);
+  if (!spec.is_null() && failed > 0) {
+    // Without every tile there is no picture to blend: the job shows the tiles that came back
+    // (below) and ends partial with the reasons.
+    failure = "the image cannot be blended without all of its tiles: " + failure;
+  } else if (!spec.is_null()) {
+    assembly_request request;
+    request.job_id = rt.job.id;
+    request.number = rt.job.number;
+    request.master_prompt = rt.job.master_prompt;
+    request.extra_data = rt.job.extra_data;
+    tile_blend_request blend;
+    blend.job_id = rt.job.id;
+    blend.spec = spec;
+    if (rt.tile_scale && *rt.tile_scale > 0) {
+      blend.spec["scale"] = rt.tile_scale->load();
+    }
+    blend.temp_dir = folders_.temp_dir;
+    for (const auto& unit : rt.units) {
+      for (const auto& out : unit.outputs) {
+        if (out.node_id == kTilePreviewNode) {
+          blend.tile_files.push_back(out.subfolder + "/" + out.filename);
+          break;
+        }
+      }
+    }
+    request.tiles = std::move(blend);
+    rt.assembling = true;
+    const std::string id = rt.job.id;
+    assembler_->submit(std::move(request),
+                       [this, id](const assembly_result& result) { on_assembled(id, result); });
+    return;
+  }
+  if (spec.is_null() && !rt.job.collector_ids.empty() && !rt.job.master_prompt.empty()) {
     assembly_request request;
     request.job_id = rt.job.id;
     request.number = rt.job.number;
@@ -664,7 +763,9 @@ void job_scheduler::finish_locked(job_runtime& rt, job_state state, const std::s
   if (state == job_state::failed) {
     type = "execution_error";
     data["node_id"] = job.collector_ids.empty() ? json(nullptr) : json(job.collector_ids.front());
-    data["node_type"] = job.collector_ids.empty() ? json(nullptr) : json("DistributedCollector");
+    data["node_type"] = job.collector_ids.empty() ? json(nullptr)
+                        : job.mode == "tiles"     ? json("ImageUpscaleWithModel")
+                                                  : json("DistributedCollector");
     data["executed"] = json::array();
     data["exception_message"] = error;
     data["exception_type"] = "comfydist.JobFailed";
@@ -688,6 +789,16 @@ void job_scheduler::finish_locked(job_runtime& rt, job_state state, const std::s
   done["node"] = nullptr;
   done["prompt_id"] = job.id;
   emit_(job.client_id, "executing", done);
+  if (job.mode == "tiles") {
+    // The blend's scratch goes whatever the end; the cut tiles and the tiles brought back stay
+    // for a retry of a job that did not finish, and the tiles are what a partial job shows.
+    std::error_code ec;
+    fs::remove_all(tile_job_dir(folders_.temp_dir, job.id), ec);
+    if (state == job_state::done) {
+      fs::remove_all(tile_input_dir(folders_.input_dir, job.id), ec);
+      fs::remove_all(folders_.temp_dir / "collected" / job.id, ec);
+    }
+  }
   spdlog::info("event=job_finished job={} state={} error=\"{}\"", job.id, to_string(state), error);
   const std::string id = job.id;
   active_.erase(id);

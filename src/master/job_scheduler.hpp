@@ -25,6 +25,7 @@
 #include "master/job_assembler.hpp"
 #include "master/job_store.hpp"
 #include "master/job_types.hpp"
+#include "master/tile_job_planner.hpp"
 #include "master/unit_runner.hpp"
 #include "master/worker_catalog.hpp"
 #include "master/worker_registry.hpp"
@@ -65,6 +66,9 @@ struct submit_request {
   // /distributed/queue: a job with a higher priority is dispatched before any lower one.
   int priority = 0;
   bool front = false;
+  // /distributed/queue's `tiles`: tile the prompt's ImageUpscaleWithModel (else only one fed by
+  // a DistributedTiles node is tiled).
+  std::optional<tile_settings> tiles;
 };
 
 struct submit_result {
@@ -119,6 +123,8 @@ class job_scheduler {
     std::vector<unit_runtime> live;
     std::map<std::string, std::vector<std::string>> preflight;  // worker id → problems
     bool assembling = false;
+    // Tiled jobs: the model's scale, set by the first tile back (tile_size_check).
+    std::shared_ptr<std::atomic<int>> tile_scale;
   };
   struct finished_run {
     std::string job_id;
@@ -128,6 +134,9 @@ class job_scheduler {
     unit_run_result result;
   };
 
+  // A tiled job's input step on the master's engine, then its tiles and units. Throws
+  // api_error(400) when the input step fails or gives no single image.
+  job_plan plan_tiled(const std::string& job_id, const json& prompt, const tile_request& tiled);
   void loop();
   void dispatch_locked(const std::vector<std::pair<worker_config, std::int64_t>>& online);
   void dispatch_unit_locked(job_runtime& runtime, int index, const worker_config& worker);

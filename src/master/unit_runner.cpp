@@ -175,11 +175,15 @@ std::vector<unit_output> collect_outputs(comfy::comfy_client& client,
       const std::string bytes =
           client.view(image["filename"].get<std::string>(), image.value("subfolder", ""),
                       image.value("type", "output"), request.max_file_bytes);
+      image::decoded_image decoded;
       try {
-        (void)image::decode_image(bytes);
+        decoded = image::decode_image(bytes);
       } catch (const std::invalid_argument& ex) {
         throw std::runtime_error("the worker returned a corrupt image for node " + node_id + " (" +
                                  image["filename"].get<std::string>() + "): " + ex.what());
+      }
+      if (request.check_image) {
+        request.check_image(node_id, decoded.image.width, decoded.image.height);
       }
       outputs.push_back(store_output(request, node_id, collected, position++, image, bytes));
     }

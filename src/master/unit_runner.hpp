@@ -34,6 +34,9 @@ struct unit_run_request {
   std::filesystem::path temp_dir;
   std::chrono::seconds no_progress_timeout{60};
   std::size_t max_file_bytes = std::size_t{512} << 20;
+  // Called with every returned image's node and size once it decoded; throwing fails the unit
+  // with that message (a tiled job's tile of the wrong size). Empty: no check.
+  std::function<void(const std::string& node_id, int width, int height)> check_image;
 };
 
 // Shared by the scheduler and the thread running the unit.

@@ -11,6 +11,7 @@ void register_distributed_nodes(engine::node_registry& registry) {
   registry.add(distributed_collector_node());
   registry.add(distributed_value_node());
   registry.add(image_batch_divider_node());
+  registry.add(distributed_tiles_node());
 }
 
 void register_master_nodes(engine::node_registry& registry) {

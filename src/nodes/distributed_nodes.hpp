@@ -6,7 +6,8 @@
 
 namespace comfydist::nodes {
 
-// DistributedSeed, DistributedCollector, DistributedValue, ImageBatchDivider: every native worker
+// DistributedSeed, DistributedCollector, DistributedValue, ImageBatchDivider, DistributedTiles:
+// every native worker
 // and the master, so that distributed workflows validate on both.
 void register_distributed_nodes(engine::node_registry& registry);
 

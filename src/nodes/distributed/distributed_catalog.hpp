@@ -11,5 +11,6 @@ engine::node_definition distributed_collector_node();
 engine::node_definition distributed_value_node();
 engine::node_definition image_batch_divider_node();
 engine::node_definition distributed_gathered_images_node();
+engine::node_definition distributed_tiles_node();
 
 }  // namespace comfydist::nodes
