@@ -33,5 +33,7 @@ subcommand add_import_command(CLI::App& app);
 subcommand add_workers_command(CLI::App& app);
 // `comfydist run WORKFLOW.json`: one workflow on the cluster, its images saved locally.
 subcommand add_run_command(CLI::App& app);
+// `comfydist upscale IMAGE --model NAME`: one image upscaled in tiles on the cluster.
+subcommand add_upscale_command(CLI::App& app);
 
 }  // namespace comfydist::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   commands.push_back(comfydist::cli::add_import_command(app));
   commands.push_back(comfydist::cli::add_workers_command(app));
   commands.push_back(comfydist::cli::add_run_command(app));
+  commands.push_back(comfydist::cli::add_upscale_command(app));
 
   CLI11_PARSE(app, argc, argv);
 

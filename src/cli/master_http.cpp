@@ -10,7 +10,7 @@ master_http::master_http(const std::string& url, const std::optional<std::string
 
 net::client_result master_http::fetch(const std::string& method, const std::string& target,
                                       std::string body, std::chrono::milliseconds timeout,
-                                      std::size_t max_bytes) {
+                                      std::size_t max_bytes, const std::string& content_type) {
   net::client_request request;
   request.method = method;
   request.scheme = url_.scheme;
@@ -21,7 +21,7 @@ net::client_result master_http::fetch(const std::string& method, const std::stri
   request.max_response_bytes = max_bytes;
   if (!body.empty()) {
     request.body = std::move(body);
-    request.headers["Content-Type"] = "application/json";
+    request.headers["Content-Type"] = content_type;
   }
   if (token_) {
     request.headers["Authorization"] = "Bearer " + *token_;

@@ -18,10 +18,11 @@ class master_http {
   // Throws std::invalid_argument for a malformed URL.
   master_http(const std::string& url, const std::optional<std::string>& token);
 
-  // A non-empty body is sent as JSON.
+  // A non-empty body is sent as `content_type` (JSON unless told otherwise).
   net::client_result fetch(const std::string& method, const std::string& target, std::string body,
                            std::chrono::milliseconds timeout,
-                           std::size_t max_bytes = std::size_t{64} << 20);
+                           std::size_t max_bytes = std::size_t{64} << 20,
+                           const std::string& content_type = "application/json");
   std::string url() const { return json_client_.url(); }
   // For calls whose errors need no special handling.
   master_client& json_calls() { return json_client_; }

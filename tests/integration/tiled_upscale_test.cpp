@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "cluster_harness.hpp"
+#include "common/file_io.hpp"
+#include "image/codecs.hpp"
 
 namespace comfydist::testing {
 namespace {
@@ -154,6 +157,45 @@ TEST(TiledUpscale, BadTileSettingsImagesAndModelsAreRefused) {
   refused({{"prompt", tiled_prompt(kModel, true, 1, 1)}}, "2 pixels");
   const json jobs = json::parse(c.master().request("GET", "/distributed/jobs").body);
   EXPECT_EQ(jobs["jobs"].size(), 0U) << "a refused job must not be stored";
+}
+
+TEST(TiledUpscale, UpscaleCommandSavesTheBlendedImage) {
+  namespace fs = std::filesystem;
+  using namespace std::chrono_literals;
+  cluster c(workers(2));
+  if (!cluster_has_model(c.master(), kModel)) {
+    GTEST_SKIP() << "the bundled model " << kModel << " is not installed";
+  }
+  const fs::path dir = c.master().data_dir() / "cli-upscale";
+  fs::create_directories(dir);
+  image::pixel_image input;
+  input.width = 70;
+  input.height = 50;
+  input.channels = 3;
+  input.pixels.resize(input.byte_size());
+  for (std::size_t i = 0; i < input.pixels.size(); ++i) {
+    input.pixels[i] = static_cast<std::uint8_t>((i * 37) % 251);
+  }
+  write_file_atomic(dir / "photo.png", image::encode_png(input, 6));
+  const std::string url = "http://127.0.0.1:" + std::to_string(c.master().port());
+  const auto result =
+      run_comfydist({"upscale", (dir / "photo.png").string(), "--model", kModel, "--tile", "32",
+                     "--overlap", "4", "--out", (dir / "big.png").string(), "--master", url},
+                    180s);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const image::pixel_image big = image::decode_image(read_file(dir / "big.png")).image;
+  EXPECT_EQ(big.width, 140);
+  EXPECT_EQ(big.height, 100);
+  // It went through the tiled mode.
+  const json jobs = json::parse(c.master().request("GET", "/distributed/jobs").body);
+  ASSERT_EQ(jobs["jobs"].size(), 1U);
+  EXPECT_EQ(jobs["jobs"][0]["mode"], "tiles");
+  // An unknown model: refused before anything runs, named, exit 2.
+  const auto refused = run_comfydist(
+      {"upscale", (dir / "photo.png").string(), "--model", "no-such-model-x3", "--master", url},
+      60s);
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("no-such-model-x3"), std::string::npos) << refused.output;
 }
 
 }  // namespace
