@@ -159,6 +159,70 @@ TEST(TiledUpscale, BadTileSettingsImagesAndModelsAreRefused) {
   EXPECT_EQ(jobs["jobs"].size(), 0U) << "a refused job must not be stored";
 }
 
+// Two workers offering one model name with different scales (the compact x2 and x4 fixtures):
+// tiles from the worker that disagrees with the first tile back fail and go to the other one.
+TEST(TiledUpscale, TileOfTheWrongSizeFailsItsUnitWhichIsRetriedElsewhere) {
+  namespace fs = std::filesystem;
+  cluster c(workers(2));
+  const fs::path fixtures = fs::path(COMFYDIST_SOURCE_DIR) / "tests/fixtures/upscale";
+  const char* models[] = {"compact_x2.safetensors", "compact_x4.safetensors"};
+  for (std::size_t i = 0; i < 2; ++i) {
+    fs::copy_file(fixtures / models[i], c.worker(i).data_dir() / "data" / "models" /
+                                            "upscale_models" / "same.safetensors");
+  }
+  const std::string id = queue_job(
+      c.master(), {{"prompt", tiled_prompt("same.safetensors", false)}, {"tiles", tiles_option()}});
+  const json job = wait_job(c.master(), id, std::chrono::seconds(180));
+  ASSERT_EQ(job["state"], "done") << job.dump(2);
+  int wrong_size = 0;
+  std::set<std::string> finished_on;
+  for (const auto& unit : job["units"]) {
+    finished_on.insert(unit["worker_id"].get<std::string>());
+    for (const auto& error : unit["errors"]) {
+      wrong_size +=
+          error["message"].get<std::string>().find("the job's tiles are") != std::string::npos ? 1
+                                                                                               : 0;
+    }
+  }
+  EXPECT_GE(wrong_size, 1) << job.dump(2);
+  EXPECT_EQ(finished_on.size(), 1U) << "every tile must come from the worker of the first scale";
+  const image::pixel_image out = saved_image(c.master(), job);
+  EXPECT_TRUE(out.width == 192 || out.width == 384) << out.width;
+  EXPECT_EQ(out.width * 80, out.height * 96);
+}
+
+// A master killed mid-job finishes it from the tiles already stored, with the same pixels.
+TEST(TiledUpscale, MasterKilledMidJobFinishesFromTheStoredTiles) {
+  using namespace std::chrono_literals;
+  cluster c(workers(1));
+  if (!cluster_has_model(c.master(), kModel)) {
+    GTEST_SKIP() << "the bundled model " << kModel << " is not installed";
+  }
+  const json body = {{"prompt", tiled_prompt(kModel, false, 256, 224)}, {"tiles", tiles_option()}};
+  const std::string id = queue_job(c.master(), body);
+  const json started = wait_job_until(
+      c.master(), id,
+      [](const json& job) {
+        int done = 0;
+        for (const auto& u : job["units"]) {
+          done += u["state"] == "done" ? 1 : 0;
+        }
+        return done >= 2 && done + 4 < static_cast<int>(job["units"].size());
+      },
+      120s, "some tiles done");
+  c.master().kill9();
+  c.restart_master();
+  const json job = wait_job(c.master(), id, 300s);
+  ASSERT_EQ(job["state"], "done") << job.dump(2);
+  const image::pixel_image resumed = saved_image(c.master(), job);
+  // The same job again, uninterrupted.
+  const json again = wait_job(c.master(), queue_job(c.master(), body), 300s);
+  ASSERT_EQ(again["state"], "done") << again.dump(2);
+  const image::pixel_image whole = saved_image(c.master(), again);
+  EXPECT_EQ(resumed.width, 512);
+  EXPECT_EQ(resumed.pixels, whole.pixels);
+}
+
 TEST(TiledUpscale, UpscaleCommandSavesTheBlendedImage) {
   namespace fs = std::filesystem;
   using namespace std::chrono_literals;
