@@ -89,7 +89,8 @@ def fan_out(delay_ms):
         "2": {"class_type": "DistributedSeed", "inputs": {"seed": 1}},
         "3": {"class_type": "DebugDelay", "inputs": {"images": ["1", 0], "milliseconds": delay_ms,
                                                      "seed": ["2", 0]}},
-        "4": {"class_type": "DistributedCollector", "inputs": {"images": ["3", 0]}},
+        "4": {"class_type": "DistributedCollector", "inputs": {"images": ["3", 0],
+                                                               "load_balance": False}},
         "5": {"class_type": "PreviewImage", "inputs": {"images": ["4", 0]}},
     }
 

@@ -339,7 +339,7 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
           next_poll = clock_type::now();
         }
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(finished_on_socket ? 50 : 250));
+        std::this_thread::sleep_for(std::chrono::milliseconds(finished_on_socket ? 5 : 250));
       }
       const auto now = clock_type::now();
       if (now >= next_poll) {
@@ -360,7 +360,7 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
           result.error = history_error(*entry);
           return result;
         }
-        next_poll = now + std::chrono::milliseconds(finished_on_socket ? 100 : socket ? 2000 : 300);
+        next_poll = now + std::chrono::milliseconds(finished_on_socket ? 10 : socket ? 2000 : 300);
       }
       const std::int64_t worker_last =
           control.worker_activity ? control.worker_activity->load() : 0;
