@@ -56,10 +56,11 @@ describe('worker sidebar', () => {
     const form = page.getByRole('form', { name: 'New worker' });
     await form.getByLabel('Name', { exact: true }).fill('rack-2');
     await form.getByLabel('Type', { exact: true }).selectOption('remote');
-    await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
-    await form.getByLabel('Port', { exact: true }).fill(String(rack2.port));
+    // Pasted as a URL: its port wins over the Port field, as in the extension.
+    await form.getByLabel('Host', { exact: true }).fill(`http://127.0.0.1:${rack2.port}/`);
     await form.getByRole('button', { name: 'Add' }).click();
     await cardInState('rack-2', 'idle', 30000);
+    expect(await card('rack-2').textContent()).toContain(`127.0.0.1:${rack2.port}`);
     const tone = await card('rack-2').locator('[data-testid="status"]').getAttribute('class');
     expect(tone).toContain('tone-ok');
   });

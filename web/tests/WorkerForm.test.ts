@@ -64,6 +64,19 @@ describe('WorkerForm', () => {
     expect(wrapper.find('input[name="cuda_device"]').exists()).toBe(false);
   });
 
+  it('lets a pasted host:port set the port', async () => {
+    const fetchMock = answer(200, { id: 'x', name: 'Worker 2' });
+    vi.stubGlobal('fetch', fetchMock);
+    const wrapper = mount(WorkerForm, { props: { initial, mode: 'add' } });
+    await wrapper.get('select[name="type"]').setValue('remote');
+    await wrapper.get('input[name="host"]').setValue('http://10.0.0.7:8190/');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    const body = JSON.parse((fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].body as string);
+    expect(body.host).toBe('http://10.0.0.7:8190/');
+    expect(body).not.toHaveProperty('port');
+  });
+
   it('asks before deleting', async () => {
     const fetchMock = answer(200, { deleted: 'abc' });
     vi.stubGlobal('fetch', fetchMock);

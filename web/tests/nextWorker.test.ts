@@ -38,9 +38,9 @@ describe('proposeNewWorker', () => {
     const p = proposeNewWorker([local(8189, '0,1')], [0, 1, 2], 8188);
     expect(p.fields.cuda_device).toBe('2');
   });
-  it('proposes a disabled remote worker when every GPU is taken', () => {
+  it('proposes a remote worker when every GPU is taken', () => {
     const p = proposeNewWorker([local(8189, '0')], [0], 8188);
-    expect(p.fields).toMatchObject({ type: 'remote', enabled: false });
+    expect(p.fields).toMatchObject({ type: 'remote', enabled: true });
     expect(p.note).toMatch(/already has a local worker/);
   });
   it('proposes a CPU worker without GPUs', () => {

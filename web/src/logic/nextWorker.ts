@@ -72,7 +72,9 @@ export function proposeNewWorker(
   const free = [...gpuIndices].sort((a, b) => a - b).find((index) => !taken.has(index));
   if (free === undefined) {
     return {
-      fields: { ...fields, type: 'remote', host: '', port: FIRST_WORKER_PORT, enabled: false },
+      // Enabled: unlike the extension's placeholder card, nothing is added before the form is
+      // saved with an address.
+      fields: { ...fields, type: 'remote', host: '', port: FIRST_WORKER_PORT },
       note: 'Every GPU of this machine already has a local worker. Add a worker on another machine: give its address.',
     };
   }
