@@ -93,6 +93,12 @@ async function startMaster(workers) {
     JSON.stringify({ master: { port }, workers, settings: { has_auto_populated_workers: true, probe_interval_seconds: 2 } }),
   );
   const child = spawn(binary, ['serve', '--port', String(port), '--data-dir', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Never left behind, even when the benchmark fails or is stopped (its local workers follow the
+  // master).
+  const reap = () => child.kill('SIGKILL');
+  process.on('exit', reap);
+  process.on('SIGINT', () => process.exit(130));
+  process.on('SIGTERM', () => process.exit(143));
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -109,6 +115,7 @@ async function startMaster(workers) {
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      process.off('exit', reap);
       rmSync(dir, { recursive: true, force: true });
     },
   };

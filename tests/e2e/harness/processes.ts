@@ -33,6 +33,14 @@ export function remoteWorker(name: string, host: string, port: number): WorkerCo
   return { id: randomUUID(), name, type: 'remote', host, port, enabled: true, engine: 'native' };
 }
 
+// Every process a test started, so that none outlives the test run, even one that fails badly.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) {
+    child.kill('SIGKILL');
+  }
+});
+
 class RunningProcess {
   constructor(
     readonly child: ChildProcess,
@@ -83,19 +91,21 @@ async function startProcess(
     env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=0', ...extraEnv },
   });
   closeSync(fd);
-  const running = new RunningProcess(child, dir, logPath);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const started = new RunningProcess(child, dir, logPath);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (readyPattern.test(running.log())) {
-      return running;
+    if (readyPattern.test(started.log())) {
+      return started;
     }
-    if (!running.alive()) {
-      throw new Error(`${args[0]} exited during start-up:\n${running.log()}`);
+    if (!started.alive()) {
+      throw new Error(`${args[0]} exited during start-up:\n${started.log()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  await running.stop(1000);
-  throw new Error(`${args[0]} not ready after ${timeoutMs} ms:\n${running.log()}`);
+  await started.stop(1000);
+  throw new Error(`${args[0]} not ready after ${timeoutMs} ms:\n${started.log()}`);
 }
 
 export interface MasterOptions {
