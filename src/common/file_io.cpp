@@ -24,7 +24,8 @@ std::string read_file(const std::filesystem::path& path) {
   return std::move(ss).str();
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes,
+                       file_durability durability) {
   std::string tmp_name = ".";
   tmp_name.append(path.filename().string()).append(".").append(make_uuid4_hex()).append(".tmp");
   const auto tmp = path.parent_path() / tmp_name;
@@ -46,7 +47,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == file_durability::synced && ::fsync(fd) != 0) || ::close(fd) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
     throw std::runtime_error("cannot flush '" + tmp.string() + "': " + why);

@@ -149,7 +149,8 @@ unit_output store_output(const unit_run_request& request, const std::string& nod
                    std::to_string(position) + ext;
   }
   fs::create_directories(request.temp_dir);
-  write_file_atomic(request.temp_dir / out.filename, bytes);
+  // A preview is not worth an fsync: losing it in a power cut loses nothing of the job.
+  write_file_atomic(request.temp_dir / out.filename, bytes, file_durability::cached);
   return out;
 }
 
