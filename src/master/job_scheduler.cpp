@@ -400,7 +400,8 @@ void job_scheduler::dispatch_locked(
     });
     bool dispatched = false;
     for (const worker_config* worker : workers) {
-      if (inflight_[worker->id] >= slots) {
+      if (inflight_[worker->id] >= slots ||
+          (inflight_[worker->id] > 0 && !prefetch_pays_locked(worker->id, workers))) {
         continue;
       }
       for (job_runtime* rt : jobs) {
@@ -437,6 +438,36 @@ void job_scheduler::dispatch_locked(
       return;
     }
   }
+}
+
+// A unit queued behind a running one on a slow worker can end up finishing long after a fast
+// worker could have done it: near the end of the work, a worker only takes a second unit when the
+// whole cluster would still be busy for longer than that unit would take there.
+bool job_scheduler::prefetch_pays_locked(const std::string& worker_id,
+                                         const std::vector<const worker_config*>& workers) const {
+  const auto own = unit_seconds_.find(worker_id);
+  if (own == unit_seconds_.end()) {
+    return true;  // nothing learnt yet
+  }
+  double rate = 0;  // units per second of the workers with an estimate
+  for (const worker_config* w : workers) {
+    const auto it = unit_seconds_.find(w->id);
+    if (it != unit_seconds_.end() && it->second > 0) {
+      rate += 1.0 / it->second;
+    }
+  }
+  std::size_t waiting = 0;
+  for (const auto& [id, rt] : active_) {
+    for (const auto& unit : rt.units) {
+      waiting += unit.state == unit_state::pending || unit.state == unit_state::dispatched ? 1 : 0;
+    }
+  }
+  if (rate <= 0) {
+    return true;
+  }
+  const double drain_seconds = static_cast<double>(waiting) / rate;
+  // This unit would start once the running one ends (on average half-way) and then take as long.
+  return drain_seconds >= 1.5 * own->second;
 }
 
 void job_scheduler::dispatch_unit_locked(job_runtime& rt, int index, const worker_config& worker) {
@@ -587,6 +618,12 @@ void job_scheduler::settle_locked(finished_run run) {
   live.control.reset();
   const double now = unix_now();
   if (run.result.ok) {
+    if (run.result.run_seconds > 0) {
+      auto [estimate, fresh] = unit_seconds_.try_emplace(run.worker_id, run.result.run_seconds);
+      if (!fresh) {
+        estimate->second = 0.7 * estimate->second + 0.3 * run.result.run_seconds;
+      }
+    }
     unit.state = unit_state::done;
     unit.finished_at = now;
     unit.outputs = std::move(run.result.outputs);

@@ -147,6 +147,8 @@ class job_scheduler {
   void finish_locked(job_runtime& runtime, job_state state, const std::string& error);
   void on_assembled(const std::string& job_id, const assembly_result& result);
   bool can_run_locked(job_runtime& runtime, const worker_config& worker);
+  bool prefetch_pays_locked(const std::string& worker_id,
+                            const std::vector<const worker_config*>& workers) const;
   void emit_unit_locked(const job_runtime& runtime, int index);
   void emit_progress_locked(const job_runtime& runtime);
   void emit_status_locked();
@@ -167,7 +169,8 @@ class job_scheduler {
   std::condition_variable wake_;
   std::map<std::string, job_runtime> active_;  // unfinished jobs
   std::map<std::string, std::shared_ptr<std::atomic<std::int64_t>>> worker_activity_;
-  std::map<std::string, int> inflight_;  // worker id → units dispatched there
+  std::map<std::string, int> inflight_;         // worker id → units dispatched there
+  std::map<std::string, double> unit_seconds_;  // worker id → typical unit run time (EWMA)
   std::vector<finished_run> finished_;
   int running_threads_ = 0;
   // Refreshed every round: what each online worker offers, and the settings.

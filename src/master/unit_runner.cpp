@@ -276,6 +276,7 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
     }
     const std::string& pid = result.remote_prompt_id;
     auto last_activity = steady_millis();
+    auto running_since = clock_type::now();
     auto next_poll = clock_type::now() + std::chrono::milliseconds(socket ? 2000 : 300);
     int poll_failures = 0;
     bool finished_on_socket = false;
@@ -320,6 +321,7 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
           }
           if (ours && type == "execution_start") {
             last_activity = steady_millis();
+            running_since = clock_type::now();
           }
           if (ours && type == "execution_error") {
             result.error = data.value("node_type", std::string("?")) + ": " +
@@ -332,6 +334,8 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
           }
           if (ours && type == "execution_success") {
             finished_on_socket = true;
+            result.run_seconds =
+                std::chrono::duration<double>(clock_type::now() - running_since).count();
             next_poll = clock_type::now();
           }
         } else if (!message && clock_type::now() - waited_from < std::chrono::milliseconds(100)) {
@@ -375,6 +379,9 @@ unit_run_result run_unit(net::async_http_client& http, const unit_run_request& r
                        " s on worker " + request.worker.name;
         return result;
       }
+    }
+    if (!finished_on_socket) {
+      result.run_seconds = std::chrono::duration<double>(clock_type::now() - running_since).count();
     }
     result.outputs = collect_outputs(client, request, *entry);
     result.ok = true;

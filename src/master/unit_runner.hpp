@@ -66,6 +66,9 @@ struct unit_run_result {
   std::string error;  // when !ok
   std::string remote_prompt_id;
   std::vector<unit_output> outputs;
+  // How long the prompt ran on the worker (from its execution_start, else from queueing): the
+  // scheduler learns each worker's speed from it.
+  double run_seconds = 0;
 };
 
 unit_run_result run_unit(net::async_http_client& http, const unit_run_request& request,
