@@ -7,6 +7,7 @@
 
 #include "comfy/file_routes.hpp"
 #include "comfy/prompt_request.hpp"
+#include "comfy/request_fields.hpp"
 #include "common/api_error.hpp"
 #include "common/clock.hpp"
 #include "common/json_text.hpp"
@@ -19,47 +20,12 @@
 namespace comfydist::master {
 namespace {
 
+using comfy::id_list;
+using comfy::object_body;
+using comfy::prompt_error_body;
+using comfy::truthy;
+
 constexpr std::size_t kMaxPromptNodes = 10000;
-
-json prompt_error_body(const engine::error_object& error, const json& node_errors) {
-  json body = json::object();
-  body["error"] = error.to_json();
-  body["node_errors"] = node_errors;
-  return body;
-}
-
-json object_body(const std::string& body) {
-  json parsed = parse_json_body(body);
-  if (!parsed.is_object()) {
-    throw api_error(400, "invalid_request", "the request body must be a JSON object");
-  }
-  return parsed;
-}
-
-std::vector<std::string> id_list(const json& body, const char* key) {
-  std::vector<std::string> ids;
-  const auto it = body.find(key);
-  if (it == body.end()) {
-    return ids;
-  }
-  if (!it->is_array() || it->size() > 10000) {
-    throw api_error(400, "invalid_request",
-                    std::string("'") + key + "' must be a list of at most 10000 prompt ids");
-  }
-  for (const auto& id : *it) {
-    if (!id.is_string()) {
-      throw api_error(400, "invalid_request", std::string("'") + key + "' must hold strings");
-    }
-    ids.push_back(id.get<std::string>());
-  }
-  return ids;
-}
-
-bool truthy(const json& body, const char* key) {
-  const auto it = body.find(key);
-  return it != body.end() &&
-         ((it->is_boolean() && it->get<bool>()) || (it->is_number() && it->get<double>() != 0.0));
-}
 
 std::size_t count_query(const net::http_request& request, const std::string& name,
                         std::size_t fallback, std::size_t max) {

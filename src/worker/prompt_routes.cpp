@@ -3,25 +3,24 @@
 #include <string>
 #include <vector>
 
+#include "comfy/prompt_request.hpp"
+#include "comfy/request_fields.hpp"
 #include "common/api_error.hpp"
 #include "common/clock.hpp"
 #include "common/uuid.hpp"
 #include "engine/prompt_validator.hpp"
-#include "comfy/prompt_request.hpp"
 #include "worker/route_helpers.hpp"
 #include "worker/routes.hpp"
 
 namespace comfydist::worker {
 namespace {
 
-constexpr std::size_t kMaxPromptNodes = 10000;
+using comfy::id_list;
+using comfy::object_body;
+using comfy::prompt_error_body;
+using comfy::truthy;
 
-json prompt_error_body(const engine::error_object& error, const json& node_errors) {
-  json body = json::object();
-  body["error"] = error.to_json();
-  body["node_errors"] = node_errors;
-  return body;
-}
+constexpr std::size_t kMaxPromptNodes = 10000;
 
 // An optional JSON body: empty or invalid is treated as {} (ComfyUI's /interrupt and /free).
 json lenient_body(const std::string& body) {
@@ -34,39 +33,6 @@ json lenient_body(const std::string& body) {
   } catch (const api_error&) {
     return json::object();
   }
-}
-
-json object_body(const std::string& body) {
-  json parsed = parse_json_body(body);
-  if (!parsed.is_object()) {
-    throw api_error(400, "invalid_request", "the request body must be a JSON object");
-  }
-  return parsed;
-}
-
-std::vector<std::string> id_list(const json& body, const char* key) {
-  std::vector<std::string> ids;
-  const auto it = body.find(key);
-  if (it == body.end()) {
-    return ids;
-  }
-  if (!it->is_array()) {
-    throw api_error(400, "invalid_request",
-                    std::string("'") + key + "' must be a list of prompt ids");
-  }
-  for (const auto& id : *it) {
-    if (!id.is_string()) {
-      throw api_error(400, "invalid_request", std::string("'") + key + "' must hold strings");
-    }
-    ids.push_back(id.get<std::string>());
-  }
-  return ids;
-}
-
-bool truthy(const json& body, const char* key) {
-  const auto it = body.find(key);
-  return it != body.end() &&
-         ((it->is_boolean() && it->get<bool>()) || (it->is_number() && it->get<double>() != 0.0));
 }
 
 std::optional<long long> int_query(const net::http_request& request, const std::string& name) {
@@ -89,7 +55,8 @@ std::optional<long long> int_query(const net::http_request& request, const std::
 
 void post_prompt(worker_context& context, const net::http_request& request,
                  const net::http_responder& reply) {
-  comfy::prompt_request parsed = comfy::parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
+  comfy::prompt_request parsed =
+      comfy::parse_prompt_request(parse_json_body(request.body), kMaxPromptNodes);
 
   // ComfyUI takes the number before validation, so a rejected prompt also consumes one.
   json number;
