@@ -132,6 +132,10 @@ json comfy_client::object_info() {
   return send_json("GET", "/object_info", nullptr);
 }
 
+json comfy_client::object_info(const std::string& class_name) {
+  return send_json("GET", "/object_info/" + query_escape(class_name), nullptr);
+}
+
 void comfy_client::cancel(const std::string& prompt_id) {
   // Out of the queue first: interrupting another prompt could start this one in between.
   json remove = json::object();

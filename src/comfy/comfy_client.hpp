@@ -51,6 +51,8 @@ class comfy_client {
   // POST /upload/image into input/ (multipart); returns the name the server stored it under.
   std::string upload_image(const std::string& bytes, const std::string& filename);
   json object_info();
+  // GET /object_info/{class}: {class: info}, or {} when the server lacks it.
+  json object_info(const std::string& class_name);
   // POST /queue {"delete": [id]} then POST /interrupt {"prompt_id"}: stops the prompt whether it
   // waits or runs.
   void cancel(const std::string& prompt_id);

@@ -160,26 +160,33 @@ void add_front_door_routes(net::http_server& server, master_context& context) {
                      }
                      reply(net::http_response::empty(200));
                    });
-  add_master_route(server, context, "GET", "/history",
-                   [&context](const net::http_request& request, const net::http_responder& reply) {
-                     const std::size_t limit = count_query(request, "max_items", 10000, 10000);
-                     const std::size_t offset = count_query(request, "offset", 0, 1000000);
-                     json out = json::object();
-                     std::size_t skipped = 0;
-                     for (const auto& job : context.jobs->jobs(10000)) {
-                       if (!is_finished(job.state)) {
-                         continue;
-                       }
-                       if (skipped++ < offset) {
-                         continue;
-                       }
-                       if (out.size() >= limit) {
-                         break;
-                       }
-                       out[job.id] = history_entry(job);
-                     }
-                     reply(master_json(200, out));
-                   });
+  add_master_route(
+      server, context, "GET", "/history",
+      [&context](const net::http_request& request, const net::http_responder& reply) {
+        const std::size_t limit = count_query(request, "max_items", 10000, 10000);
+        const std::size_t offset = count_query(request, "offset", 0, 1000000);
+        // Reading and rendering stored jobs is not for the I/O thread.
+        offload(context, reply, [&context, limit, offset]() {
+          // Newest first; unfinished jobs are interleaved, so read that many more.
+          const std::size_t wanted =
+              offset + limit + static_cast<std::size_t>(context.scheduler->queue_remaining());
+          json out = json::object();
+          std::size_t skipped = 0;
+          for (const auto& job : context.jobs->jobs(std::min<std::size_t>(wanted, 10000))) {
+            if (!is_finished(job.state)) {
+              continue;
+            }
+            if (skipped++ < offset) {
+              continue;
+            }
+            if (out.size() >= limit) {
+              break;
+            }
+            out[job.id] = history_entry(job);
+          }
+          return master_json(200, out);
+        });
+      });
   add_master_route(server, context, "GET", "/history/{prompt_id}",
                    [&context](const net::http_request& request, const net::http_responder& reply) {
                      const std::string id = request.path_params.at("prompt_id");

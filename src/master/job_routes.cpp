@@ -137,8 +137,11 @@ void add_job_routes(net::http_server& server, master_context& context) {
                          throw api_error(400, "invalid_query", "'limit' must be an integer");
                        }
                      }
-                     reply(master_json(200, context.scheduler->jobs_json(std::min<std::size_t>(
-                                                std::max<std::size_t>(limit, 1), 1000))));
+                     limit = std::min<std::size_t>(std::max<std::size_t>(limit, 1), 1000);
+                     // Up to a thousand stored jobs and their units: off the I/O thread.
+                     offload(context, reply, [&context, limit]() {
+                       return master_json(200, context.scheduler->jobs_json(limit));
+                     });
                    });
   add_master_route(
       server, context, "GET", "/distributed/jobs/{id}",

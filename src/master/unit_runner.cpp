@@ -71,7 +71,7 @@ void upload_inputs(comfy::comfy_client& client, const unit_run_request& request,
       // One listing per unit tells which inputs the worker already holds.
       present.emplace();
       try {
-        const json info = client.object_info();
+        const json info = client.object_info(type);
         const json& list = info.at(type).at("input").at("required").at("image").at(0);
         if (list.is_array()) {
           for (const auto& entry : list) {
@@ -104,7 +104,7 @@ std::string save_prefix_of(const std::string& filename) {
 
 unit_output store_output(const unit_run_request& request, const std::string& node_id,
                          bool collected, std::size_t position, const json& image,
-                         const std::string& bytes) {
+                         const std::string& bytes, const image::pixel_image& pixels) {
   const std::string filename = image.value("filename", std::string());
   const std::string subfolder = image.value("subfolder", std::string());
   const std::string type = image.value("type", std::string("output"));
@@ -130,9 +130,8 @@ unit_output store_output(const unit_run_request& request, const std::string& nod
     if (!subfolder.empty() && confine_path(request.output_dir, subfolder)) {
       prefix = subfolder + "/" + prefix;
     }
-    const auto decoded = image::decode_image(bytes);
-    const nodes::save_path where = nodes::get_save_image_path(
-        prefix, request.output_dir, decoded.image.width, decoded.image.height);
+    const nodes::save_path where =
+        nodes::get_save_image_path(prefix, request.output_dir, pixels.width, pixels.height);
     char counter[32];
     std::snprintf(counter, sizeof counter, "%05lld_", static_cast<long long>(where.counter));
     out.type = "output";
@@ -186,7 +185,8 @@ std::vector<unit_output> collect_outputs(comfy::comfy_client& client,
       if (request.check_image) {
         request.check_image(node_id, decoded.image.width, decoded.image.height);
       }
-      outputs.push_back(store_output(request, node_id, collected, position++, image, bytes));
+      outputs.push_back(
+          store_output(request, node_id, collected, position++, image, bytes, decoded.image));
     }
   }
   return outputs;
