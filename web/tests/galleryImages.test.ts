@@ -4,6 +4,7 @@ import type { ApiPrompt, JobDetail, Unit } from '../src/api/types';
 import { galleryImages } from '../src/logic/galleryImages';
 import { imageCaption } from '../src/logic/imageCaption';
 import fanOut from '../../examples/fan_out.json';
+import upscale from '../../tests/e2e/fixtures/tiled_upscale.json';
 
 const unit = (index: number, worker: string, files: string[]): Unit => ({
   index,
@@ -60,5 +61,23 @@ describe('galleryImages', () => {
     const images = galleryImages(job([unit(0, '0', ['u0.png'])], { '5': { images: [{ filename: 'x.png', subfolder: '', type: 'output' }, { filename: 'y.png', subfolder: '', type: 'output' }] } }));
     expect(images.map((i) => i.unitIndex)).toEqual([null, null]);
     expect(imageCaption(images[0])).toBe('node 5');
+  });
+
+  it('shows a tiled job’s blended image, and its tiles only while it has none', () => {
+    const tile = (index: number): Unit => ({
+      ...unit(index, '0', []),
+      outputs: [{ node_id: 'tiles.preview', filename: `u${index}_tiles.preview_0.png`, subfolder: 'collected/j', type: 'temp' }],
+    });
+    const tiled = (outputs: JobDetail['outputs']): JobDetail => ({
+      ...job([tile(0), tile(1)], outputs),
+      mode: 'tiles',
+      prompt: upscale as ApiPrompt,
+    });
+    const done = galleryImages(tiled({ '4': { images: [{ filename: 'tiled_00001_.png', subfolder: 'e2e', type: 'output' }] } }));
+    expect(done.map((i) => i.image.filename)).toEqual(['tiled_00001_.png']);
+    expect(galleryImages(tiled({})).map((i) => [i.image.filename, i.unitIndex])).toEqual([
+      ['u0_tiles.preview_0.png', 0],
+      ['u1_tiles.preview_0.png', 1],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // Direct calls to the master for a test's set-up and checks (what the page shows is checked in
-// the browser; this only waits for the cluster to be in the state a test starts from).
+// the browser; this only prepares the cluster a test starts from: its workers' states, the
+// models they offer, the images in the master's input folder).
 export interface WorkerJson {
   id: string;
   name: string;
@@ -32,4 +33,28 @@ export async function waitForWorker(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`worker ${name} not ${states.join('/')} after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+// The upscale models the cluster's workers offer (UpscaleModelLoader's list, as the master
+// relays it); the bundled ones are there when scripts/bootstrap installed them.
+export async function upscaleModels(url: string): Promise<string[]> {
+  const response = await fetch(`${url}/object_info/UpscaleModelLoader`);
+  if (!response.ok) {
+    return [];
+  }
+  const info = (await response.json()) as {
+    UpscaleModelLoader?: { input?: { required?: { model_name?: [unknown, { options?: string[] }?] } } };
+  };
+  return info.UpscaleModelLoader?.input?.required?.model_name?.[1]?.options ?? [];
+}
+
+// Puts an image into the master's input/ folder (POST /upload/image), as a client would.
+export async function uploadImage(url: string, name: string, bytes: Uint8Array): Promise<void> {
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), name);
+  form.append('overwrite', 'true');
+  const response = await fetch(`${url}/upload/image`, { method: 'POST', body: form });
+  if (!response.ok) {
+    throw new Error(`POST /upload/image: HTTP ${response.status} ${await response.text()}`);
+  }
 }

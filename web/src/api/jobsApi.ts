@@ -1,13 +1,14 @@
 // The master's distributed-execution routes: queue a workflow, list and inspect jobs, cancel and
 // retry, and the URL of an output image.
 import { getJson, postJson } from './http';
-import type { ApiPrompt, ImageRef, JobDetail, JobSummary, QueueResult } from './types';
+import type { ApiPrompt, ImageRef, JobDetail, JobSummary, QueueResult, TileRequest } from './types';
 
 export interface QueueRequest {
   prompt: ApiPrompt;
   client_id: string;
   count?: number;
   workers?: string[];
+  tiles?: TileRequest;
 }
 
 export const jobsApi = {

@@ -80,7 +80,7 @@ export interface WorkerActionResult {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'partial' | 'failed' | 'cancelled';
-export type JobMode = 'single' | 'load_balanced' | 'fan_out';
+export type JobMode = 'single' | 'load_balanced' | 'fan_out' | 'tiles';
 export type UnitState = 'pending' | 'dispatched' | 'done' | 'failed';
 
 export interface ImageRef {
@@ -131,6 +131,15 @@ export interface JobDetail extends JobSummary {
 
 // A ComfyUI API-format workflow: node id → {class_type, inputs}.
 export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
+
+// POST /distributed/queue's `tiles` option: tile the prompt's one ImageUpscaleWithModel across the
+// workers (docs/tiles.md); the master's defaults fill in a missing key.
+export type Feather = 'linear' | 'cosine';
+export interface TileRequest {
+  tile?: number;
+  overlap?: number;
+  feather?: Feather;
+}
 
 export interface QueueResult {
   prompt_id: string;

@@ -12,6 +12,9 @@ export interface GalleryImage {
   seed: number | null;
 }
 
+// The node of a tiled job's unit that returns its upscaled tile.
+export const TILE_PREVIEW_NODE = 'tiles.preview';
+
 const keyOf = (i: ImageRef) => `${i.type}/${i.subfolder}/${i.filename}`;
 
 // The first DistributedSeed's seed: unit j used seed + j.
@@ -33,6 +36,10 @@ export function galleryImages(job: JobDetail): GalleryImage[] {
       .filter(([, n]) => n.class_type === 'DistributedCollector')
       .map(([id]) => id),
   );
+  // A tiled job's units return its tiles, which the master blends into the job's own outputs
+  // (and deletes once the job is done): like collected images, shown only while it has none.
+  const gathered = (nodeId: string) =>
+    collectorIds.has(nodeId) || (job.mode === 'tiles' && nodeId === TILE_PREVIEW_NODE);
   const seedFor = (unitIndex: number | null) =>
     seed0 !== null && unitIndex !== null && job.mode === 'fan_out' ? seed0 + unitIndex : null;
   const workerFor = (unitIndex: number | null) =>
@@ -74,7 +81,7 @@ export function galleryImages(job: JobDetail): GalleryImage[] {
   const finalCount = out.length;
   for (const unit of units) {
     for (const o of unit.outputs ?? []) {
-      if (finalCount === 0 || !collectorIds.has(o.node_id)) {
+      if (finalCount === 0 || !gathered(o.node_id)) {
         add({ filename: o.filename, subfolder: o.subfolder, type: o.type }, o.node_id, unit.index);
       }
     }

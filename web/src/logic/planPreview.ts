@@ -3,6 +3,7 @@
 // preview: the master plans for real when the job is queued, and its pre-flight check of each
 // worker's nodes and models can still skip workers (the job then says why).
 import type { ApiPrompt, JobMode, Worker } from '../api/types';
+import { describeTileSettings, detectTiling, inputStepNodes, nodeTileSettings } from './tileOptions';
 import { isLink } from './workflowFile';
 
 export interface DistributedNode {
@@ -20,11 +21,18 @@ export interface WorkerEligibility {
 
 export interface PlanPreview {
   mode: JobMode;
-  units: number;
+  // Null when the master alone can tell (a tiled job: one unit per tile of an image it computes).
+  units: number | null;
+  // The units in words, for the view.
+  unitsText: string;
   usesCount: boolean;
   nodes: DistributedNode[];
-  // Nodes the master runs itself once the units are in (downstream of a collector).
+  // Nodes the master runs itself once the units are in (downstream of a collector or of the
+  // tiled upscale).
   masterNodes: string[];
+  // A tiled job's input step: the nodes that make the image to cut, run before there are units
+  // (by the master, or by a worker when the master's engine lacks one of them).
+  inputStepNodes: string[];
   workers: WorkerEligibility[];
   problems: string[];
 }
@@ -35,6 +43,8 @@ export interface PlanOptions {
   selected?: Set<string>;
   // Node classes the cluster offers (GET /object_info); unchecked when absent.
   knownClasses?: Set<string>;
+  // The user asked to split the upscale into tiles (the request's `tiles` option).
+  tiles?: boolean;
 }
 
 export const DISTRIBUTED_CLASSES = new Set([
@@ -42,7 +52,10 @@ export const DISTRIBUTED_CLASSES = new Set([
   'DistributedCollector',
   'DistributedValue',
   'ImageBatchDivider',
+  'DistributedTiles',
 ]);
+
+export const TILE_UNITS_TEXT = 'one unit per tile (the tile count is known once the master has the input image)';
 
 function distributedNote(classType: string, inputs: Record<string, unknown>): string {
   switch (classType) {
@@ -58,6 +71,8 @@ function distributedNote(classType: string, inputs: Record<string, unknown>): st
       return 'gives each unit its own value';
     case 'ImageBatchDivider':
       return 'splits an image batch into parts';
+    case 'DistributedTiles':
+      return `tiles the upscale of its image: ${describeTileSettings(nodeTileSettings(inputs))}`;
     default:
       return '';
   }
@@ -135,13 +150,29 @@ export function previewPlan(prompt: ApiPrompt, workers: Worker[], options: PlanO
     }
   }
 
+  const tiling = detectTiling(prompt);
+  problems.push(...tiling.problems);
+  // The ImageUpscaleWithModel the master will tile, if any (never with fan-out: it refuses that).
+  const tiledUpscale =
+    (tiling.kind === 'node' || (tiling.kind === 'option' && options.tiles)) && !hasSeed && collectors.length === 0
+      ? tiling.upscaleId
+      : null;
+
   const eligible = workers.map((w) => eligibility(w, options.selected));
   const usable = eligible.filter((w) => w.canRun).length;
   let mode: JobMode;
-  let units = 1;
+  let units: number | null = 1;
   let usesCount = false;
   let masterNodes: string[] = [];
-  if (loadBalance) {
+  let inputStep: string[] = [];
+  const described = (id: string) => `${prompt[id].class_type} (${id})`;
+  if (tiledUpscale !== null) {
+    // The input step makes the image to cut; the nodes after the upscale run on the master.
+    mode = 'tiles';
+    units = null;
+    masterNodes = [...downstreamOf(prompt, [tiledUpscale])].filter((id) => id !== tiledUpscale).map(described);
+    inputStep = inputStepNodes(prompt, tiling).map(described);
+  } else if (loadBalance) {
     mode = 'load_balanced';
   } else if (!hasSeed && collectors.length === 0) {
     mode = 'single';
@@ -155,17 +186,19 @@ export function previewPlan(prompt: ApiPrompt, workers: Worker[], options: PlanO
     if (collectors.length > 0) {
       masterNodes = [...downstreamOf(prompt, collectors)]
         .filter((id) => !collectors.includes(id))
-        .map((id) => `${prompt[id].class_type} (${id})`);
+        .map(described);
     }
   }
   if (usable === 0) {
     problems.push('No worker can take units now: the job will wait until one comes online.');
   }
-  return { mode, units, usesCount, nodes, masterNodes, workers: eligible, problems };
+  const unitsText = units === null ? TILE_UNITS_TEXT : String(units);
+  return { mode, units, unitsText, usesCount, nodes, masterNodes, inputStepNodes: inputStep, workers: eligible, problems };
 }
 
 export const MODE_LABELS: Record<JobMode, string> = {
   single: 'single — the whole workflow on one worker',
   load_balanced: 'load-balanced — the whole workflow on the least busy worker',
   fan_out: 'fan-out — one unit per seed variant, results gathered in unit order',
+  tiles: 'tiles — the image cut into tiles that the workers upscale, blended back on the master',
 };
