@@ -63,7 +63,7 @@ format:
 
 # clang-tidy cannot read g++'s precompiled headers: it uses a configure-only tree without them.
 tidy: bootstrap
-	cmake -S . -B build-tidy $(GEN) -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCOMFYDIST_TESTS=OFF > /dev/null
+	cmake -S . -B build-tidy $(GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DCOMFYDIST_TESTS=OFF > /dev/null
 	git ls-files 'src/*.cpp' | xargs -P $(JOBS) -n 8 clang-tidy -p build-tidy --quiet
 
 clean:

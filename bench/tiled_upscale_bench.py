@@ -10,8 +10,13 @@ Workers are CPU-bound, so each is pinned with `taskset` to one core (worker i to
 one thread): K workers have min(K, N) cores, which is the ideal speed-up. With more workers than
 cores they share cores, which the output's "cores" shows. The master is not pinned.
 
+With --delay-ms D every tile unit also runs a DebugDelay of D ms (DistributedTiles -> DebugDelay
+-> ImageUpscaleWithModel, workers started with --enable-test-nodes, not pinned): with a small
+model the units are mostly sleep, so the speed-up shows the scheduler's efficiency without CPU
+contention. The ideal speed-up is then tiles / ceil(tiles / K).
+
 usage: tiled_upscale_bench.py BUILD_DIR [--size 2048] [--model esrgan-thick-x4] [--tile 512]
-                              [--overlap 64] [--workers 1,2,3]"""
+                              [--overlap 64] [--workers 1,2,3] [--delay-ms 0]"""
 import argparse
 import json
 import os
@@ -30,6 +35,7 @@ parser.add_argument("--model", default="esrgan-thick-x4")
 parser.add_argument("--tile", type=int, default=512)
 parser.add_argument("--overlap", type=int, default=64)
 parser.add_argument("--workers", default="1,2,3")
+parser.add_argument("--delay-ms", type=int, default=0)
 ARGS = parser.parse_args()
 BINARY = os.path.join(ARGS.build, "comfydist")
 TMP = tempfile.mkdtemp(prefix="comfydist-tbench-")
@@ -68,6 +74,9 @@ def cores_of(i):
 
 
 def worker(name, cores):
+    if ARGS.delay_ms > 0:
+        return start(["worker", "--port", "0", "--data-dir", os.path.join(TMP, name),
+                      "--threads", "1", "--enable-test-nodes"], name)
     return start(["worker", "--port", "0", "--data-dir", os.path.join(TMP, name),
                   "--threads", str(len(cores))], name, cores)
 
@@ -100,6 +109,23 @@ def stop(*procs):
 
 def prompt():
     s = ARGS.size
+    if ARGS.delay_ms > 0:
+        return {
+            "1": {"class_type": "EmptyImage", "inputs": {"width": s, "height": s,
+                                                          "batch_size": 1, "color": 8421504}},
+            "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 1,
+                                                            "strength": 0.3}},
+            "3": {"class_type": "UpscaleModelLoader", "inputs": {"model_name": ARGS.model}},
+            "6": {"class_type": "DistributedTiles",
+                  "inputs": {"image": ["2", 0], "tile": ARGS.tile, "overlap": ARGS.overlap,
+                             "feather": "linear"}},
+            "7": {"class_type": "DebugDelay", "inputs": {"images": ["6", 0], "seed": 0,
+                                                         "milliseconds": ARGS.delay_ms}},
+            "4": {"class_type": "ImageUpscaleWithModel", "inputs": {"upscale_model": ["3", 0],
+                                                                    "image": ["7", 0]}},
+            "5": {"class_type": "SaveImage", "inputs": {"images": ["4", 0],
+                                                        "filename_prefix": "bench"}},
+        }
     return {
         "1": {"class_type": "EmptyImage", "inputs": {"width": s, "height": s, "batch_size": 1,
                                                       "color": 8421504}},
@@ -114,11 +140,12 @@ def prompt():
 
 
 def run(k):
-    cores = [cores_of(i) for i in range(k)]
+    cores = [None if ARGS.delay_ms > 0 else cores_of(i) for i in range(k)]
     workers = [worker(f"k{k}-w{i}", cores[i]) for i in range(k)]
     m, mport, mlog = master(f"k{k}-master", [p for _, p, _ in workers])
-    body = {"prompt": prompt(),
-            "tiles": {"tile": ARGS.tile, "overlap": ARGS.overlap, "feather": "linear"}}
+    body = {"prompt": prompt()}
+    if ARGS.delay_ms == 0:
+        body["tiles"] = {"tile": ARGS.tile, "overlap": ARGS.overlap, "feather": "linear"}
     t0 = time.time()
     job_id = call(mport, "POST", "/distributed/queue", body)["prompt_id"]
     post_s = time.time() - t0
@@ -151,11 +178,18 @@ try:
     for k in [int(x) for x in ARGS.workers.split(",")]:
         r = run(k)
         if results:
+            k0 = results[0]["workers"]
+            tiles = r["tiles"]
+            # Tiles are whole units: K workers can at best finish in ceil(tiles / K) unit times.
+            lanes = k if ARGS.delay_ms > 0 else min(k, len(CORES))
+            lanes0 = k0 if ARGS.delay_ms > 0 else min(k0, len(CORES))
+            ideal = (-(-tiles // lanes0)) / (-(-tiles // lanes))
             r["speedup_vs_1"] = round(results[0]["wall_s"] / r["wall_s"], 2)
-            r["ideal_speedup"] = min(k, len(CORES)) / min(results[0]["workers"], len(CORES))
-            r["efficiency"] = round(r["speedup_vs_1"] / r["ideal_speedup"], 3)
+            r["ideal_speedup"] = round(ideal, 3)
+            r["efficiency"] = round(r["speedup_vs_1"] / ideal, 3)
         r.update({"bench": "tiled_upscale", "size": ARGS.size, "model": ARGS.model,
-                  "tile": ARGS.tile, "overlap": ARGS.overlap, "machine_cores": len(CORES)})
+                  "tile": ARGS.tile, "overlap": ARGS.overlap, "delay_ms": ARGS.delay_ms,
+                  "machine_cores": len(CORES)})
         results.append(r)
         print(json.dumps(r), flush=True)
 finally:

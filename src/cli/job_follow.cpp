@@ -88,7 +88,8 @@ std::string no_master_message(const std::string& url) {
 
 std::string submit_job(master_http& http, json body) {
   body["client_id"] = make_uuid4();
-  const net::client_result result = http.fetch("POST", "/distributed/queue", body.dump(), 30s);
+  // Long: a tiled job is answered once its input image exists, which may be a worker's generation.
+  const net::client_result result = http.fetch("POST", "/distributed/queue", body.dump(), 900s);
   if (!result.ok) {
     throw run_failure{kExitNoMaster, no_master_message(http.url()) + "\n  (" + result.error + ")"};
   }
@@ -111,7 +112,7 @@ std::string submit_job(master_http& http, json body) {
     answer = json::parse(result.body);
   } catch (const std::exception&) {
   }
-  const std::string id = text_field(answer, "prompt_id");
+  std::string id = text_field(answer, "prompt_id");
   if (id.empty()) {
     throw run_failure{kExitFailed, "the master's answer to the queue names no prompt_id: " +
                                        result.body.substr(0, 200)};
@@ -155,8 +156,10 @@ json follow_job(master_http& http, const std::string& id, double timeout_s,
     } else {
       const std::string reason = failure_reason(result);
       if (now - last_answer > kMasterSilenceLimit) {
-        throw run_failure{kExitFailed, "lost the master at " + http.url() + " (" + reason +
-                                           "); job " + id + " may still be running there"};
+        std::string message = "lost the master at " + http.url();
+        message.append(" (").append(reason).append("); job ").append(id).append(
+            " may still be running there");
+        throw run_failure{kExitFailed, message};
       }
       if (!warned) {
         display.note("the master does not answer (" + first_line(reason) + "); retrying");
@@ -223,7 +226,8 @@ void download_outputs(master_http& http, const json& job, run_report& report) {
       std::string error;
       const std::optional<std::string> bytes = fetch_image(http, image, error);
       if (!bytes) {
-        report.download_errors.push_back(error + " (node " + node_id + ")");
+        error += " (node " + node_id + ")";
+        report.download_errors.push_back(error);
         continue;
       }
       try {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 
 #include "cli/job_view.hpp"
 
@@ -101,6 +102,69 @@ std::string unit_progress_line(const json& unit, int index_width) {
   return line;
 }
 
+std::vector<std::string> worker_progress_lines(const json& job) {
+  const json units = array_field(job, "units");
+  const std::string noun = text_field(job, "mode") == "tiles" ? "tile" : "unit";
+  struct worker_view {
+    std::string label;
+    std::size_t done = 0;
+    std::vector<const json*> running;
+  };
+  std::vector<worker_view> workers;
+  std::map<std::string, std::size_t> unheld;  // units no worker holds now, by what they wait for
+  for (const auto& unit : units) {
+    const std::string state = text_field(unit, "state");
+    const std::string label = worker_label(unit);
+    if ((state == "done" || state == "dispatched") && !label.empty()) {
+      auto it = std::find_if(workers.begin(), workers.end(),
+                             [&](const worker_view& w) { return w.label == label; });
+      if (it == workers.end()) {
+        workers.push_back(worker_view{label, 0, {}});
+        it = std::prev(workers.end());
+      }
+      if (state == "done") {
+        ++it->done;
+      } else {
+        it->running.push_back(&unit);
+      }
+    } else if (state == "pending" || state.empty()) {
+      ++unheld[number_field(unit, "attempts") > 0 ? "to retry" : "waiting"];
+    } else if (state != "done") {
+      ++unheld[state];
+    }
+  }
+  std::size_t label_width = 0;
+  for (const auto& w : workers) {
+    label_width = std::max(label_width, w.label.size());
+  }
+  std::vector<std::string> lines;
+  for (const auto& w : workers) {
+    std::string line = w.label + std::string(label_width - w.label.size(), ' ') + "  ";
+    if (w.running.empty()) {
+      line += bar(0) + " idle";
+    } else {
+      const int percent = percent_of(*w.running.front());
+      line += bar(percent) + " " + pad_left(std::to_string(percent), 3) + "%  " + noun + " " +
+              std::to_string(unit_index(*w.running.front()));
+      if (w.running.size() > 1) {
+        line += " (+" + std::to_string(w.running.size() - 1) + " queued)";
+      }
+    }
+    line += " · " + std::to_string(w.done) + " done";
+    lines.push_back(line);
+  }
+  if (!unheld.empty()) {
+    std::string line;
+    const char* separator = "";
+    for (const auto& [what, count] : unheld) {
+      line += separator + plural(count, noun) + " " + what;
+      separator = ", ";
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
 std::vector<std::string> progress_lines(const json& job, double elapsed_s, int rows, int columns) {
   const json units = array_field(job, "units");
   std::size_t done = 0;
@@ -109,42 +173,32 @@ std::vector<std::string> progress_lines(const json& job, double elapsed_s, int r
     done += text_field(unit, "state") == "done" ? 1 : 0;
     max_index = std::max(max_index, unit_index(unit));
   }
+  const bool tiled = text_field(job, "mode") == "tiles";
   std::vector<std::string> lines;
-  lines.push_back(fit("job " + text_field(job, "id").substr(0, 8) + "  " +
-                          text_field(job, "state") + "  " + text_field(job, "mode") + "  " +
-                          std::to_string(done) + "/" + std::to_string(units.size()) +
-                          " units done  " + elapsed_text(elapsed_s),
-                      columns));
+  lines.push_back(
+      fit("job " + text_field(job, "id").substr(0, 8) + "  " + text_field(job, "state") + "  " +
+              text_field(job, "mode") + "  " + std::to_string(done) + "/" +
+              plural(units.size(), tiled ? "tile" : "unit") + " done  " + elapsed_text(elapsed_s),
+          columns));
   const auto index_width = static_cast<int>(std::to_string(max_index).size());
   // The header and the line the cursor rests on take two rows.
   const auto budget = static_cast<std::size_t>(std::max(rows - 2, 3));
-  if (units.size() <= budget) {
+  if (!tiled && units.size() <= budget) {
     for (const auto& unit : units) {
       lines.push_back(fit(unit_progress_line(unit, index_width), columns));
     }
     return lines;
   }
-  // Too many to show: the ones a user watches (running, failed) first, the rest as counts.
-  std::map<std::string, std::size_t> hidden;
-  std::size_t shown = 0;
-  for (const auto& unit : units) {
-    const std::string state = text_field(unit, "state");
-    if (shown + 1 < budget && (state == "dispatched" || state == "failed")) {
-      lines.push_back(fit(unit_progress_line(unit, index_width), columns));
-      ++shown;
-    } else {
-      ++hidden[state == "dispatched" ? "running" : state];
-    }
+  // Many units (a tiled job has dozens to thousands): one bar per worker.
+  std::vector<std::string> per_worker = worker_progress_lines(job);
+  if (per_worker.size() > budget) {
+    const std::size_t cut = per_worker.size() - budget + 1;
+    per_worker.resize(budget - 1);
+    per_worker.push_back("+ " + plural(cut, "more line"));
   }
-  const std::size_t rest_count = units.size() - shown;
-  std::string rest =
-      (shown == 0 ? plural(rest_count, "unit") : "+ " + plural(rest_count, "more unit")) + ":";
-  const char* separator = " ";
-  for (const auto& [state, count] : hidden) {
-    rest += separator + std::to_string(count) + " " + state;
-    separator = ", ";
+  for (auto& line : per_worker) {
+    lines.push_back(fit(std::move(line), columns));
   }
-  lines.push_back(fit(rest, columns));
   return lines;
 }
 

@@ -1,5 +1,7 @@
-// The live view of a job that `comfydist run` follows: on a terminal one progress bar per unit,
-// redrawn in place; elsewhere (a log, a pipe) one line per change, so the output stays readable.
+// The live view of a job that `comfydist run` and `comfydist upscale` follow: on a terminal
+// progress bars redrawn in place — one per unit, or one per worker for a tiled job and for jobs
+// with more units than the terminal has rows; elsewhere (a log, a pipe) one line per change, so
+// the output stays readable.
 #pragma once
 
 #include <chrono>
@@ -16,9 +18,14 @@ namespace comfydist::cli {
 // done, failed) in place of the percentage. `index_width` aligns the unit numbers.
 std::string unit_progress_line(const json& unit, int index_width);
 
-// The whole terminal drawing of `job`: a header line, then the units. When they do not fit in
-// `rows` lines, the running and failed ones are shown and the rest counted on one line. Lines are
-// cut to `columns` so that none wraps (a wrapped line would break the redraw in place).
+// `gpu-1  [######--------------]  30%  tile 12 · 7 done`: what one worker does now (its running
+// units' progress) and has done, for each worker that ran a unit of `job`, in the order they
+// first appear; then a line counting the units no worker holds (waiting, failed).
+std::vector<std::string> worker_progress_lines(const json& job);
+
+// The whole terminal drawing of `job`: a header line, then a bar per unit, or a bar per worker
+// (worker_progress_lines) for a tiled job and when the units do not fit in `rows` lines. Lines
+// are cut to `columns` so that none wraps (a wrapped line would break the redraw in place).
 std::vector<std::string> progress_lines(const json& job, double elapsed_s, int rows, int columns);
 
 // What to print when a unit changes outside a terminal, e.g. "unit 3: done on gpu-1 (1 image)".

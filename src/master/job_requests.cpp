@@ -6,18 +6,16 @@
 
 #include "common/api_error.hpp"
 #include "common/clock.hpp"
-#include "common/file_io.hpp"
 #include "common/uuid.hpp"
-#include "image/codecs.hpp"
 #include "master/job_planner.hpp"
 #include "master/job_scheduler.hpp"
 #include "master/job_views.hpp"
+#include "master/node_catalog.hpp"
 #include "master/scheduler_support.hpp"
 #include "master/tile_blend.hpp"
 
 namespace comfydist::master {
 namespace fs = std::filesystem;
-using scheduler_detail::delete_outputs;
 using scheduler_detail::join;
 using scheduler_detail::unix_now;
 
@@ -46,44 +44,6 @@ std::vector<std::string> job_scheduler::eligible_worker_ids(
     }
   }
   return out;
-}
-
-job_plan job_scheduler::plan_tiled(const std::string& job_id, const json& prompt,
-                                   const tile_request& tiled) {
-  assembly_request input;
-  // Its own prompt id: clients following the job must not read the input step's end as the
-  // job's.
-  input.job_id = "tiles-input-" + job_id;
-  input.master_prompt = tile_input_prompt(prompt, tiled);
-  const assembly_result ran = assembler_->run_now(std::move(input));
-  if (!ran.ok) {
-    throw api_error(
-        400, "tile_input_failed",
-        "the nodes before the tiled ImageUpscaleWithModel failed on the master: " + ran.error);
-  }
-  const json images = ran.outputs.contains(kTileInputNode)
-                          ? ran.outputs[kTileInputNode].value("images", json())
-                          : json();
-  if (!images.is_array() || images.size() != 1) {
-    throw api_error(400, "invalid_tiles",
-                    "a tiled upscale takes one image; its input is a batch of " +
-                        std::to_string(images.is_array() ? images.size() : 0));
-  }
-  const fs::path file = folders_.temp_dir / images[0].value("subfolder", std::string()) /
-                        images[0].value("filename", std::string());
-  image::pixel_image pixels = image::decode_image(read_file(file)).image;
-  std::error_code ec;
-  fs::remove(file, ec);
-  tiled_plan tiles = plan_tiled_job(prompt, tiled, pixels, folders_.input_dir, job_id);
-  job_plan plan;
-  plan.mode = distribution_mode::tiles;
-  plan.units = std::move(tiles.units);
-  plan.master_prompt = std::move(tiles.master_prompt);
-  plan.collector_ids = {tiled.upscale_id};
-  spdlog::info("event=tiles_planned job={} image={}x{} tiles={} tile={} overlap={}", job_id,
-               pixels.width, pixels.height, plan.units.size(), tiled.settings.tile,
-               tiled.settings.overlap);
-  return plan;
 }
 
 submit_result job_scheduler::submit(submit_request request) {
@@ -137,8 +97,9 @@ submit_result job_scheduler::submit(submit_request request) {
   const std::string job_id = request.prompt_id.value_or(make_uuid4());
   if (tiled) {
     // Run here, before the job exists, so a job is stored with all of its units and a restarted
-    // master needs no "input step" phase; the route waits for the master's cheap upstream nodes.
-    plan = plan_tiled(job_id, request.prompt, *tiled);
+    // master needs no "input step" phase; the route waits for the input step (the master's
+    // cheap upstream nodes, or a worker's generation of the image).
+    plan = plan_tiled(job_id, request.prompt, *tiled, eligible);
   }
 
   const std::lock_guard lock(mutex_);

@@ -57,6 +57,7 @@ job_scheduler::job_scheduler(job_store& store, config_store& config, worker_regi
       catalog_(catalog),
       http_(http),
       auth_token_(std::move(auth_token)),
+      master_nodes_(master_nodes),
       folders_(std::move(folders)),
       emit_(std::move(emit)) {
   assembly_listener_ = std::make_unique<assembly_event_forwarder>(emit_);

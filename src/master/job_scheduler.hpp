@@ -134,9 +134,16 @@ class job_scheduler {
     unit_run_result result;
   };
 
-  // A tiled job's input step on the master's engine, then its tiles and units. Throws
-  // api_error(400) when the input step fails or gives no single image.
-  job_plan plan_tiled(const std::string& job_id, const json& prompt, const tile_request& tiled);
+  // A tiled job's input step (on the master's engine, or on a worker when the master lacks one
+  // of its nodes), then its tiles and units. Throws api_error(400) when the input step fails or
+  // gives no single image.
+  job_plan plan_tiled(const std::string& job_id, const json& prompt, const tile_request& tiled,
+                      const std::vector<std::string>& eligible);
+  // Runs the input step on the least busy online worker that has its nodes (the next one if it
+  // fails) and returns its image, a file under temp/.
+  std::filesystem::path run_tile_input_on_worker(const std::string& job_id, const json& input,
+                                                 const std::vector<std::string>& eligible,
+                                                 const std::vector<std::string>& missing);
   void loop();
   void dispatch_locked(const std::vector<std::pair<worker_config, std::int64_t>>& online);
   void dispatch_unit_locked(job_runtime& runtime, int index, const worker_config& worker);
@@ -160,6 +167,7 @@ class job_scheduler {
   worker_catalog& catalog_;
   net::async_http_client& http_;
   std::string auth_token_;
+  const engine::node_registry& master_nodes_;
   master_folders folders_;
   job_event_sink emit_;
   std::unique_ptr<engine::execution_listener> assembly_listener_;

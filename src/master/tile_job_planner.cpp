@@ -3,6 +3,7 @@
 #include "master/tile_job_planner.hpp"
 
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 
 #include "common/api_error.hpp"
@@ -128,6 +129,24 @@ image::pixel_image crop(const image::pixel_image& rgb, const image::tile_rect& r
   return out;
 }
 
+[[noreturn]] void throw_two_tiles_nodes(const std::string& upscale, const std::string& first,
+                                        const std::string& second) {
+  throw api_error(400, "invalid_tiles",
+                  "ImageUpscaleWithModel '" + upscale +
+                      "' is fed by more than one DistributedTiles node ('" + first + "', '" +
+                      second + "')");
+}
+
+[[noreturn]] void throw_per_tile_leak(const json& prompt, const std::string& user,
+                                      const std::string& source) {
+  throw api_error(400, "invalid_tiles",
+                  "node '" + user + "' (" + class_of(prompt[user]) +
+                      ") uses the per-tile result of '" + source + "' (" +
+                      class_of(prompt[source]) +
+                      "); only the tiled ImageUpscaleWithModel's blended result can be used "
+                      "outside the tiles");
+}
+
 }  // namespace
 
 std::string to_string(image::feather_kind kind) {
@@ -152,22 +171,33 @@ tile_settings parse_tile_settings(const json& value) {
 std::optional<tile_request> find_tile_request(const json& prompt,
                                               const std::optional<tile_settings>& requested) {
   std::vector<std::string> upscales;
-  std::vector<std::string> tiled;
+  std::vector<std::string> tiles_nodes;
   bool fan_out = false;
   for (const auto& [id, node] : prompt.items()) {
     const std::string type = class_of(node);
     if (type == kUpscaleClass) {
       upscales.push_back(id);
-      const json image = node.value("inputs", json::object()).value("image", json());
-      if (is_link(image) && prompt.contains(image[0].get<std::string>()) &&
-          class_of(prompt[image[0].get<std::string>()]) == kTilesClass) {
-        tiled.push_back(id);
-      }
+    } else if (type == kTilesClass) {
+      tiles_nodes.push_back(id);
     } else if (type == "DistributedSeed" || type == "DistributedCollector") {
       fan_out = true;
     }
   }
-  if (!requested && tiled.empty()) {
+  // upscale id → the DistributedTiles node upstream of it, if any.
+  std::map<std::string, std::string> fed_by;
+  for (const auto& upscale : upscales) {
+    const std::set<std::string> upstream = ancestors_of(prompt, {upscale});
+    for (const auto& tiles : tiles_nodes) {
+      if (upstream.count(tiles) == 0) {
+        continue;
+      }
+      if (fed_by.count(upscale) > 0) {
+        throw_two_tiles_nodes(upscale, fed_by[upscale], tiles);
+      }
+      fed_by[upscale] = tiles;
+    }
+  }
+  if (!requested && fed_by.empty()) {
     return std::nullopt;
   }
   if (requested && upscales.size() != 1) {
@@ -178,10 +208,10 @@ std::optional<tile_request> find_tile_request(const json& prompt,
                                        "has " +
                                            std::to_string(upscales.size()));
   }
-  if (!requested && tiled.size() > 1) {
+  if (!requested && fed_by.size() > 1) {
     throw api_error(400, "invalid_tiles",
                     "only one ImageUpscaleWithModel per job can be tiled; " +
-                        std::to_string(tiled.size()) + " are fed by DistributedTiles");
+                        std::to_string(fed_by.size()) + " are fed by DistributedTiles");
   }
   if (fan_out) {
     throw api_error(400, "invalid_tiles",
@@ -189,7 +219,7 @@ std::optional<tile_request> find_tile_request(const json& prompt,
                     "DistributedCollector in one job");
   }
   tile_request request;
-  request.upscale_id = requested ? upscales.front() : tiled.front();
+  request.upscale_id = requested ? upscales.front() : fed_by.begin()->first;
   const json& upscale = prompt[request.upscale_id];
   const json inputs = upscale.value("inputs", json::object());
   if (!is_link(inputs.value("image", json())) || !is_link(inputs.value("upscale_model", json()))) {
@@ -197,17 +227,43 @@ std::optional<tile_request> find_tile_request(const json& prompt,
                     "ImageUpscaleWithModel '" + request.upscale_id +
                         "' needs its image and upscale_model linked to be tiled");
   }
-  request.image_link = inputs["image"];
-  const std::string source = request.image_link[0].get<std::string>();
-  if (class_of(prompt[source]) == kTilesClass) {
-    const json tiles_inputs = prompt[source].value("inputs", json::object());
+  if (const auto fed = fed_by.find(request.upscale_id); fed != fed_by.end()) {
+    request.tiles_node = fed->second;
+    const json& tiles = prompt[request.tiles_node];
+    const json tiles_inputs = tiles.value("inputs", json::object());
     if (!is_link(tiles_inputs.value("image", json()))) {
-      throw api_error(400, "invalid_tiles", "DistributedTiles '" + source + "' has no image");
+      throw api_error(400, "invalid_tiles",
+                      "DistributedTiles '" + request.tiles_node + "' has no image");
     }
     request.image_link = tiles_inputs["image"];
-    request.settings = requested ? *requested : settings_of_node(source, prompt[source]);
+    request.settings = requested ? *requested : settings_of_node(request.tiles_node, tiles);
+    const std::set<std::string> after_tiles = descendants_of(prompt, {request.tiles_node});
+    for (const auto& id : ancestors_of(prompt, {request.upscale_id})) {
+      if (id != request.tiles_node && after_tiles.count(id) > 0) {
+        request.per_tile.insert(id);
+      }
+    }
   } else {
+    request.image_link = inputs["image"];
     request.settings = *requested;
+    request.per_tile = {request.upscale_id};
+  }
+  // Only the upscale's result leaves the tile units: a per-tile image is a tile, and nothing
+  // outside the units ever sees it.
+  for (const auto& [id, node] : prompt.items()) {
+    if (request.per_tile.count(id) > 0) {
+      continue;
+    }
+    const json node_inputs = node.value("inputs", json::object());
+    for (const auto& [name, value] : node_inputs.items()) {
+      if (!is_link(value)) {
+        continue;
+      }
+      const std::string source = value[0].get<std::string>();
+      if (source != request.upscale_id && request.per_tile.count(source) > 0) {
+        throw_per_tile_leak(prompt, id, source);
+      }
+    }
   }
   if (descendants_of(prompt, {request.upscale_id}).size() < 2) {
     throw api_error(400, "invalid_tiles",
@@ -229,16 +285,34 @@ json tile_input_prompt(const json& prompt, const tile_request& request) {
 
 json tile_unit_prompt(const json& prompt, const tile_request& request,
                       const std::string& image_name) {
-  const json& upscale = prompt[request.upscale_id];
-  const json model_link = upscale["inputs"]["upscale_model"];
+  std::set<std::string> ids;
+  if (request.tiles_node.empty()) {
+    const json model_link = prompt[request.upscale_id]["inputs"]["upscale_model"];
+    ids = ancestors_of(prompt, {model_link[0].get<std::string>()});
+    ids.insert(request.upscale_id);
+  } else {
+    ids = ancestors_of(prompt,
+                       std::vector<std::string>(request.per_tile.begin(), request.per_tile.end()),
+                       {request.tiles_node});
+    ids.erase(request.tiles_node);
+  }
+  // Where the per-tile part read the whole image, it reads the tile.
+  const std::string image_from =
+      request.tiles_node.empty() ? request.image_link[0].get<std::string>() : request.tiles_node;
   json out = json::object();
-  for (const auto& id : ancestors_of(prompt, {model_link[0].get<std::string>()})) {
-    out[id] = prompt[id];
+  for (const auto& id : ids) {
+    json node = prompt[id];
+    if (request.per_tile.count(id) > 0 && node.contains("inputs")) {
+      for (auto& [name, value] : node["inputs"].items()) {
+        if (is_link(value) && value[0].get<std::string>() == image_from &&
+            (name == "image" || !request.tiles_node.empty())) {
+          value = json::array({kTileImageNode, 0});
+        }
+      }
+    }
+    out[id] = std::move(node);
   }
   out[kTileImageNode] = node_of("LoadImage", json::object({{"image", image_name}}));
-  json upscale_node = upscale;
-  upscale_node["inputs"]["image"] = json::array({kTileImageNode, 0});
-  out[request.upscale_id] = upscale_node;
   out[kTilePreviewNode] =
       node_of("PreviewImage", json::object({{"images", json::array({request.upscale_id, 0})}}));
   return out;
@@ -249,7 +323,7 @@ fs::path tile_input_dir(const fs::path& input_dir, const std::string& job_id) {
 }
 
 std::function<void(const std::string&, int, int)> tile_size_check(
-    const json& spec, std::shared_ptr<std::atomic<int>> scale) {
+    const json& spec, const std::shared_ptr<std::atomic<int>>& scale) {
   const int tw = spec.at("tile_width").get<int>();
   const int th = spec.at("tile_height").get<int>();
   return [tw, th, scale](const std::string& node_id, int width, int height) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,13 +37,20 @@ struct tile_request {
   std::string upscale_id;  // the tiled ImageUpscaleWithModel
   json image_link;         // the image to cut (a DistributedTiles node's own input, not the node)
   tile_settings settings;
+  // The DistributedTiles node, if the prompt has one, and the per-tile part of the graph: the
+  // nodes between it and the upscale (the upscale included), which every tile unit runs on its
+  // tile. Without the node the per-tile part is the upscale alone.
+  std::string tiles_node;
+  std::set<std::string> per_tile;
 };
 
 // The tiled upscale of `prompt`, if any: with `requested` (from the request body) the prompt's
-// one ImageUpscaleWithModel, otherwise the one whose image comes from a DistributedTiles node.
+// one ImageUpscaleWithModel, otherwise the one whose image comes from a DistributedTiles node,
+// directly or through other per-tile nodes (DistributedTiles → X → ImageUpscaleWithModel).
 // Throws api_error(400) when the body asks for tiles but there is no upscale node or several,
-// for more than one DistributedTiles-fed upscale, for tiles mixed with fan-out nodes, and when
-// the upscale node feeds no output.
+// for more than one DistributedTiles-fed upscale, for tiles mixed with fan-out nodes, when the
+// upscale node feeds no output, and when a per-tile node's result is used outside the tile units
+// or a per-tile node also reads the untiled image.
 std::optional<tile_request> find_tile_request(const json& prompt,
                                               const std::optional<tile_settings>& requested);
 
@@ -55,8 +63,8 @@ inline constexpr const char* kTilePreviewNode = "tiles.preview";  // a unit's Pr
 // ending in a PreviewImage (kTileInputNode) so the image lands in the master's temp folder.
 json tile_input_prompt(const json& prompt, const tile_request& request);
 
-// One tile's unit: LoadImage(image_name) → the upscale node (keeping its id and its model
-// subgraph) → PreviewImage (kTilePreviewNode, collected).
+// One tile's unit: LoadImage(image_name) → the per-tile nodes (keeping their ids, with what they
+// need besides the tile, e.g. the model's loader) → PreviewImage (kTilePreviewNode, collected).
 json tile_unit_prompt(const json& prompt, const tile_request& request,
                       const std::string& image_name);
 
@@ -83,7 +91,7 @@ std::filesystem::path tile_input_dir(const std::filesystem::path& input_dir,
 // model's scale. The first tile back sets `scale` for the whole job (shared by its units), so a
 // worker whose model scales differently fails its tiles. Throws std::runtime_error naming sizes.
 std::function<void(const std::string& node_id, int width, int height)> tile_size_check(
-    const json& spec, std::shared_ptr<std::atomic<int>> scale);
+    const json& spec, const std::shared_ptr<std::atomic<int>>& scale);
 
 // The spec of a tiled job (mode "tiles"), stored in its master prompt; null for other jobs.
 json tile_spec_of(const std::string& mode, const json& master_prompt,

@@ -159,6 +159,74 @@ TEST(TiledUpscale, BadTileSettingsImagesAndModelsAreRefused) {
   EXPECT_EQ(jobs["jobs"].size(), 0U) << "a refused job must not be stored";
 }
 
+// The master has no DebugDelay: a DebugDelay before DistributedTiles makes the input step a
+// worker's (as a sampler would), and one after it runs on every tile. Neither changes the
+// picture, so it must equal the plain tiled job's, bit for bit.
+TEST(TiledUpscale, InputStepOnAWorkerAndPerTileNodesGiveTheSamePixels) {
+  using namespace std::chrono_literals;
+  cluster c(workers(2));
+  if (!cluster_has_model(c.master(), kModel)) {
+    GTEST_SKIP() << "the bundled model " << kModel << " is not installed";
+  }
+  const json plain =
+      wait_job(c.master(), queue_job(c.master(), {{"prompt", tiled_prompt(kModel, true)}}), 180s);
+  ASSERT_EQ(plain["state"], "done") << plain.dump(2);
+  json prompt = tiled_prompt(kModel, true);
+  prompt["10"] = {{"class_type", "DebugDelay"},
+                  {"inputs", {{"images", {"2", 0}}, {"milliseconds", 30}, {"seed", 0}}}};
+  prompt["4"]["inputs"]["image"] = {"10", 0};
+  prompt["11"] = {{"class_type", "DebugDelay"},
+                  {"inputs", {{"images", {"4", 0}}, {"milliseconds", 30}, {"seed", 0}}}};
+  prompt["5"]["inputs"]["image"] = {"11", 0};
+  const json job = wait_job(c.master(), queue_job(c.master(), {{"prompt", prompt}}), 180s);
+  ASSERT_EQ(job["state"], "done") << job.dump(2);
+  EXPECT_EQ(job["mode"], "tiles");
+  EXPECT_EQ(job["units"].size(), plain["units"].size());
+  EXPECT_EQ(saved_image(c.master(), job).pixels, saved_image(c.master(), plain).pixels);
+  // The workers' histories: one ran the input step, and the tile units carried the DebugDelay.
+  int input_steps = 0;
+  int delayed_tiles = 0;
+  for (std::size_t w = 0; w < c.size(); ++w) {
+    const json history = json::parse(c.worker(w).request("GET", "/history").body);
+    for (const auto& [id, entry] : history.items()) {
+      const json& ran = entry["prompt"][2];
+      input_steps += ran.contains("tiles.input") && ran.contains("10") ? 1 : 0;
+      delayed_tiles += ran.contains("tiles.image") && ran.contains("11") &&
+                               ran["11"]["inputs"]["images"][0] == "tiles.image"
+                           ? 1
+                           : 0;
+    }
+  }
+  EXPECT_EQ(input_steps, 1);
+  EXPECT_EQ(delayed_tiles, static_cast<int>(job["units"].size()));
+
+  // A per-tile image used outside the tiles is refused, naming the nodes.
+  json leaking = prompt;
+  leaking["12"] = {{"class_type", "PreviewImage"}, {"inputs", {{"images", {"11", 0}}}}};
+  const auto refused = c.master().request_json("POST", "/distributed/queue", {{"prompt", leaking}});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("per-tile result of '11'"), std::string::npos) << refused.body;
+}
+
+// The input step needs DebugDelay; the job may only use the worker without test nodes.
+TEST(TiledUpscale, InputStepNoAllowedWorkerCanRunIsRefusedNamingTheNode) {
+  cluster_options options = workers(2);
+  options.worker_args = {{}, {"--enable-test-nodes"}};
+  cluster c(options);
+  if (!cluster_has_model(c.master(), kModel)) {
+    GTEST_SKIP() << "the bundled model " << kModel << " is not installed";
+  }
+  json prompt = tiled_prompt(kModel, true);
+  prompt["10"] = {{"class_type", "DebugDelay"},
+                  {"inputs", {{"images", {"2", 0}}, {"milliseconds", 1}, {"seed", 0}}}};
+  prompt["4"]["inputs"]["image"] = {"10", 0};
+  const auto answer = c.master().request_json("POST", "/distributed/queue",
+                                              {{"prompt", prompt}, {"workers", {c.worker_id(0)}}});
+  EXPECT_EQ(answer.status, 400) << answer.body;
+  EXPECT_NE(answer.body.find("tile_input_failed"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find("DebugDelay"), std::string::npos) << answer.body;
+}
+
 // Two workers offering one model name with different scales (the compact x2 and x4 fixtures):
 // tiles from the worker that disagrees with the first tile back fail and go to the other one.
 TEST(TiledUpscale, TileOfTheWrongSizeFailsItsUnitWhichIsRetriedElsewhere) {
