@@ -3,8 +3,9 @@
 
 For K = 1, 2, 3 workers: wall time of the whole job as the client sees it (POST
 /distributed/queue -> job done), speed-up against K = 1, and the master's own work: the input
-step plus cutting the tiles (the POST, which returns once the units exist) and the blend with the
-PNG of the result (the master log's tiles_blended), per tile and as a share of the job.
+step plus cutting the tiles (the POST, which returns once the units exist) and everything after the
+last tile came back (blend, PNG, the nodes after the upscale such as the save; the blend alone is
+the master log's tiles_blended), per tile and as a share of the job, and the master's peak RSS.
 
 Workers are CPU-bound, so each is pinned with `taskset` to one core (worker i to core i mod N,
 one thread): K workers have min(K, N) cores, which is the ideal speed-up. With more workers than
@@ -160,17 +161,25 @@ def run(k):
     blend = re.search(r"event=tiles_blended .* seconds=([0-9.]+)", open(mlog).read())
     blend_s = float(blend.group(1)) if blend else float("nan")
     tiles = len(job["units"])
+    # After the last tile: blend, PNG and the nodes after the upscale (the save), all the master's.
+    tail_s = job["finished_at"] - max(u["finished_at"] for u in job["units"])
     per_worker = {}
     unit_s = []
     for u in job["units"]:
         per_worker[u["worker_name"]] = per_worker.get(u["worker_name"], 0) + 1
         unit_s.append(u["finished_at"] - u["started_at"])
+    # The master's peak resident memory over the whole job (input step, cut, blend, save).
+    status = open(f"/proc/{m.pid}/status").read()
+    peak = re.search(r"VmHWM:\s+(\d+) kB", status)
+    master_peak_mib = round(int(peak.group(1)) / 1024, 1) if peak else float("nan")
     stop(m, *[p for p, _, _ in workers])
     return {"workers": k, "cores": cores, "tiles": tiles, "wall_s": round(wall, 2),
             "master_input_and_cut_s": round(post_s, 3), "master_blend_s": round(blend_s, 3),
-            "master_ms_per_tile": round(1000 * (post_s + blend_s) / tiles, 1),
-            "master_share": round((post_s + blend_s) / wall, 4),
-            "unit_s_mean": round(sum(unit_s) / tiles, 2), "tiles_per_worker": per_worker}
+            "master_after_last_tile_s": round(tail_s, 3),
+            "master_ms_per_tile": round(1000 * (post_s + tail_s) / tiles, 1),
+            "master_share": round((post_s + tail_s) / wall, 4),
+            "unit_s_mean": round(sum(unit_s) / tiles, 2), "tiles_per_worker": per_worker,
+            "master_peak_rss_mib": master_peak_mib}
 
 
 try:
@@ -196,4 +205,7 @@ finally:
     for p in PROCS:
         if p.poll() is None:
             p.kill()
-    shutil.rmtree(TMP, ignore_errors=True)
+    if os.environ.get("KEEP_TMP"):  # the processes' logs, e.g. the master's tiles_added line
+        print(TMP)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)

@@ -18,6 +18,10 @@ decoded_image decode_jpeg(std::span<const std::uint8_t> bytes, const decode_limi
 decoded_image decode_webp(std::span<const std::uint8_t> bytes, const decode_limits& limits,
                           std::vector<std::uint8_t>& exif);
 
+// The tEXt/iTXt chunks (length, type, data, CRC) encode_png writes right after IHDR. Throws
+// std::invalid_argument for a keyword that is empty, over 79 bytes or holds NUL, or text with NUL.
+std::string png_text_bytes(const std::vector<png_text_chunk>& chunks);
+
 // Orientation tag (1-8) from an EXIF block, or 1 when missing or unreadable.
 int exif_orientation(std::span<const std::uint8_t> exif);
 

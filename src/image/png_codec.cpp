@@ -160,6 +160,10 @@ void check_spng(int err, const char* what) {
 
 }  // namespace
 
+std::string detail::png_text_bytes(const std::vector<png_text_chunk>& chunks) {
+  return text_chunks_bytes(chunks);
+}
+
 std::string encode_png(const pixel_image& image, int compress_level,
                        const std::vector<png_text_chunk>& text_chunks) {
   static constexpr std::uint8_t color_types[] = {

@@ -4,10 +4,40 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <string>
+#include <vector>
 
 #include "engine/prompt_validator.hpp"
 
 namespace comfydist::master {
+namespace {
+
+// SaveImage's zlib level (nodes/image/save_image.cpp).
+constexpr int kSaveImageLevel = 4;
+
+// The SaveImage nodes of a tiled job's master prompt when they are all it has besides the blended
+// upscale, each saving it directly with a literal prefix; otherwise none. Then the blended PNG
+// is copied out as the saved file (DistributedSaveBlended) instead of being decoded into an
+// IMAGE and encoded again: the pixels are the same, the memory is not.
+std::vector<std::string> direct_saves(const json& prompt, const std::string& upscale) {
+  std::vector<std::string> saves;
+  for (const auto& [id, node] : prompt.items()) {
+    if (id == upscale) {
+      continue;
+    }
+    const json inputs = node.value("inputs", json::object());
+    const json prefix = inputs.value("filename_prefix", json("ComfyUI"));
+    if (node.value("class_type", std::string()) != "SaveImage" ||
+        inputs.value("images", json()) != json::array({upscale, 0}) || !prefix.is_string() ||
+        inputs.size() > 2) {
+      return {};
+    }
+    saves.push_back(id);
+  }
+  return saves;
+}
+
+}  // namespace
 
 json gathered_prompt(const assembly_request& request) {
   json prompt = request.master_prompt;
@@ -130,20 +160,42 @@ void job_assembler::loop() {
 }
 
 assembly_result job_assembler::run(const assembly_request& request) {
+  // Every run starts uncached: a cached output node reports no files, and the master deletes the
+  // files of a tiled job's input step once read, so running the same input step twice must run it.
+  cache_.clear();
   assembly_result result;
   json prompt;
   if (request.tiles) {
-    const tile_blend_result blended = blend_tiles(*request.tiles, [this] {
+    const std::string upscale = request.tiles->spec.at("node").get<std::string>();
+    const std::vector<std::string> saves = direct_saves(request.master_prompt, upscale);
+    tile_blend_request blend = *request.tiles;
+    if (!saves.empty()) {
+      blend.compress_level = kSaveImageLevel;  // the blended file is what gets saved
+    }
+    const tile_blend_result blended = blend_tiles(blend, [this] {
       if (interrupted_) {
         throw std::runtime_error("interrupted while blending the tiles");
       }
     });
     result.blend_seconds = blended.seconds;
-    spdlog::info("event=tiles_blended job={} size={}x{} seconds={:.3f}", request.job_id,
-                 blended.width, blended.height, blended.seconds);
-    assembly_request with_blend = request;
-    with_blend.collected[request.tiles->spec.at("node").get<std::string>()] = {blended.blended};
-    prompt = gathered_prompt(with_blend);
+    spdlog::info("event=tiles_blended job={} size={}x{} seconds={:.3f} saved_directly={}",
+                 request.job_id, blended.width, blended.height, blended.seconds, !saves.empty());
+    if (saves.empty()) {
+      assembly_request with_blend = request;
+      with_blend.collected[upscale] = {blended.blended};
+      prompt = gathered_prompt(with_blend);
+    } else {
+      prompt = request.master_prompt;
+      prompt.erase(upscale);
+      for (const auto& id : saves) {
+        json inputs = json::object();
+        inputs["file"] = blended.blended;
+        inputs["filename_prefix"] =
+            prompt[id]["inputs"].value("filename_prefix", std::string("ComfyUI"));
+        prompt[id]["class_type"] = "DistributedSaveBlended";
+        prompt[id]["inputs"] = std::move(inputs);
+      }
+    }
   } else {
     prompt = gathered_prompt(request);
   }

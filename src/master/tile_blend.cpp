@@ -3,20 +3,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "common/file_io.hpp"
 #include "image/codecs.hpp"
 #include "image/feather_blender.hpp"
+#include "image/png_background_writer.hpp"
+#include "image/png_files.hpp"
 #include "master/tile_job_planner.hpp"
 
 namespace comfydist::master {
 namespace fs = std::filesystem;
 namespace {
-
-// The blended image is read back once by the master's own prompt: speed over size.
-constexpr int kBlendedPngLevel = 1;
 
 image::pixel_image read_tile(const fs::path& path, int index) {
   try {
@@ -58,22 +63,53 @@ image::feather_blender open_blender(const image::tile_plan& plan, const fs::path
   return image::feather_blender(plan, spill);
 }
 
-// Stores every tile the blender does not hold yet; the first tile is already decoded.
+// Stores every tile the blender does not hold yet; the first tile is already decoded. Tiles are
+// decoded and spilled on several threads (the blender takes them in any order and sums them in
+// plan order later); the first error stops the others and is rethrown.
 void add_tiles(image::feather_blender& blender, const tile_blend_request& request,
                const image::pixel_image& first, const std::function<void()>& check_interrupt) {
-  for (std::size_t i = 0; i < request.tile_files.size(); ++i) {
-    const int index = static_cast<int>(i);
-    if (blender.has(index)) {
-      continue;
+  std::atomic<std::size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < request.tile_files.size(); i = next++) {
+      const int index = static_cast<int>(i);
+      try {
+        {
+          const std::lock_guard lock(error_mutex);
+          if (error) {
+            return;
+          }
+          check_interrupt();
+        }
+        if (blender.has(index)) {
+          continue;
+        }
+        const image::pixel_image tile =
+            i == 0 ? first : read_tile(request.temp_dir / request.tile_files[i], index);
+        blender.add(index, image::from_rgb8(tile), tile.width, tile.height);
+      } catch (const std::invalid_argument& ex) {
+        const std::lock_guard lock(error_mutex);
+        error = error ? error : std::make_exception_ptr(std::runtime_error(ex.what()));
+        return;
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        error = error ? error : std::current_exception();
+        return;
+      }
     }
-    check_interrupt();
-    const image::pixel_image tile =
-        i == 0 ? first : read_tile(request.temp_dir / request.tile_files[i], index);
-    try {
-      blender.add(index, image::from_rgb8(tile), tile.width, tile.height);
-    } catch (const std::invalid_argument& ex) {
-      throw std::runtime_error(ex.what());
-    }
+  };
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+  std::vector<std::thread> helpers;
+  for (unsigned t = 1; t < threads; ++t) {
+    helpers.emplace_back(work);
+  }
+  work();
+  for (auto& helper : helpers) {
+    helper.join();
+  }
+  if (error) {
+    std::rethrow_exception(error);
   }
 }
 
@@ -104,30 +140,30 @@ tile_blend_result blend_tiles(const tile_blend_request& request,
                              " tiles but the job brought back " +
                              std::to_string(request.tile_files.size()));
   }
-  image::pixel_image out;
-  out.width = plan.output_width();
-  out.height = plan.output_height();
-  out.channels = 3;
-  out.pixels.resize(out.byte_size());
+  const int width = plan.output_width();
+  const int height = plan.output_height();
+  const std::string name = "blended.png";
   {
     image::feather_blender blender = open_blender(plan, spill, request.job_id);
     add_tiles(blender, request, first, check_interrupt);
-    blender.finish([&](int y0, int rows, std::span<const float> band) {
-      const image::pixel_image bytes = image::to_rgb8(band, out.width, rows);
-      std::copy(bytes.pixels.begin(), bytes.pixels.end(),
-                out.pixels.begin() +
-                    static_cast<std::ptrdiff_t>(static_cast<std::size_t>(y0) *
-                                                static_cast<std::size_t>(out.width) * 3));
+    const double added =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("event=tiles_added job={} seconds={:.3f}", request.job_id, added);
+    // Band by band into the file: the 8-bit image is never whole in memory either. The PNG is
+    // deflated on its own thread while the next band is blended.
+    image::png_stream_writer png(dir / name, width, height, 3, request.compress_level);
+    image::png_background_writer writer(png);
+    blender.finish([&](int /*y0*/, int rows, std::span<const float> band) {
+      writer.push(image::to_rgb8(band, width, rows).pixels);
     });
+    writer.finish();
   }
-  const std::string name = "blended.png";
   std::error_code ec;
-  write_file_atomic(dir / name, image::encode_png(out, kBlendedPngLevel));
   fs::remove_all(spill, ec);
   tile_blend_result result;
   result.blended = (fs::path("tiles") / request.job_id / name).generic_string();
-  result.width = out.width;
-  result.height = out.height;
+  result.width = width;
+  result.height = height;
   result.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

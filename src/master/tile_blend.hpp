@@ -1,7 +1,8 @@
 // The blend step of a tiled job (docs/tiles.md): the upscaled tiles the units brought back, in
-// plan order, joined by the feather blender into one image and written as a PNG the master's
-// prompt reads. Spills tiles to temp/tiles/<job>/spill/ so the master's memory stays bounded, and
-// picks up what a master that died mid-blend had already spilled.
+// plan order, joined by the feather blender into one image and streamed band by band into a PNG
+// the master's prompt reads (or saves as it is). Spills tiles to temp/tiles/<job>/spill/ so the
+// master's memory stays bounded, and picks up what a master that died mid-blend had already
+// spilled.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +20,9 @@ struct tile_blend_request {
   // The tile files under temp_dir (relative to it), in plan index order, one per tile.
   std::vector<std::string> tile_files;
   std::filesystem::path temp_dir;
+  // The blended PNG's zlib level: 1 when the master's prompt reads it back (speed over size),
+  // SaveImage's 4 when it is copied out as the saved file.
+  int compress_level = 1;
 };
 
 struct tile_blend_result {

@@ -16,6 +16,7 @@ void register_distributed_nodes(engine::node_registry& registry) {
 
 void register_master_nodes(engine::node_registry& registry) {
   registry.add(distributed_gathered_images_node());
+  registry.add(distributed_save_blended_node());
 }
 
 void register_test_nodes(engine::node_registry& registry) {

@@ -11,8 +11,8 @@ namespace comfydist::nodes {
 // and the master, so that distributed workflows validate on both.
 void register_distributed_nodes(engine::node_registry& registry);
 
-// DistributedGatheredImages: the master only, since it reads files from the temp folder that the
-// master's own units filled.
+// DistributedGatheredImages, DistributedSaveBlended: the master only, since they read files from
+// the temp folder that the master's own units filled.
 void register_master_nodes(engine::node_registry& registry);
 
 // DebugDelay: workers started with --enable-test-nodes.

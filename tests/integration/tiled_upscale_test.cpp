@@ -115,6 +115,32 @@ TEST(TiledUpscale, OneWorkerAndThreeWorkersGiveTheSamePixels) {
   ASSERT_EQ(three.width, one.width);
   ASSERT_EQ(three.height, one.height);
   EXPECT_EQ(three.pixels, one.pixels) << "the number of workers changed the picture";
+  // Saved straight from the blended file, with SaveImage's metadata.
+  const json saved = job["outputs"]["6"]["images"][0];
+  const auto file = c.master().request(
+      "GET", "/view?type=output&filename=" + saved["filename"].get<std::string>());
+  ASSERT_EQ(file.status, 200);
+  const image::decoded_image decoded = image::decode_image(file.body);
+  ASSERT_FALSE(decoded.text_chunks.empty());
+  EXPECT_EQ(decoded.text_chunks[0].keyword, "prompt");
+  EXPECT_NE(decoded.text_chunks[0].text.find("\"tiled\""), std::string::npos);
+
+  // Nodes after the upscale other than SaveImage run on the master's engine. (Its input step is
+  // the one the tiled job above ran: the master must run it again, not answer from a cache.)
+  json inverted = tiled_prompt(kModel, false);
+  inverted["7"] = {{"class_type", "ImageInvert"}, {"inputs", {{"image", {"5", 0}}}}};
+  inverted["6"]["inputs"]["images"] = {"7", 0};
+  const json inv =
+      wait_job(c.master(), queue_job(c.master(), {{"prompt", inverted}, {"tiles", tiles_option()}}),
+               std::chrono::seconds(180));
+  ASSERT_EQ(inv["state"], "done") << inv.dump(2);
+  const image::pixel_image negative = saved_image(c.master(), inv);
+  ASSERT_EQ(negative.pixels.size(), one.pixels.size());
+  int worst = 0;
+  for (std::size_t i = 0; i < one.pixels.size(); ++i) {
+    worst = std::max(worst, std::abs(255 - one.pixels[i] - negative.pixels[i]));
+  }
+  EXPECT_LE(worst, 1) << "the inverted tiled upscale is not the negative of the saved one";
 
   // Against one untiled upscale of the same image (reported, not a guarantee of this test:
   // docs/tiles.md says where tiles and a whole-image pass may differ).

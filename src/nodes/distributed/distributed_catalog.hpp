@@ -12,5 +12,6 @@ engine::node_definition distributed_value_node();
 engine::node_definition image_batch_divider_node();
 engine::node_definition distributed_gathered_images_node();
 engine::node_definition distributed_tiles_node();
+engine::node_definition distributed_save_blended_node();
 
 }  // namespace comfydist::nodes

@@ -11,9 +11,8 @@
 #include "nodes/node_helpers.hpp"
 
 namespace comfydist::nodes {
-namespace {
 
-std::vector<image::png_text_chunk> metadata_chunks(engine::node_context& context) {
+std::vector<image::png_text_chunk> save_metadata_chunks(engine::node_context& context) {
   std::vector<image::png_text_chunk> chunks;
   if (context.environment().disable_metadata) {
     return chunks;
@@ -34,7 +33,7 @@ std::vector<image::png_text_chunk> metadata_chunks(engine::node_context& context
   return chunks;
 }
 
-std::string numbered_name(std::string filename, int batch_index, std::int64_t counter) {
+std::string numbered_file_name(std::string filename, int batch_index, std::int64_t counter) {
   const std::string token = "%batch_num%";
   const std::string index = std::to_string(batch_index);
   for (std::size_t at = filename.find(token); at != std::string::npos;
@@ -45,8 +44,6 @@ std::string numbered_name(std::string filename, int batch_index, std::int64_t co
   std::snprintf(number, sizeof(number), "_%05lld_.png", static_cast<long long>(counter));
   return filename + number;
 }
-
-}  // namespace
 
 engine::node_result save_images(const engine::image_ptr& images, const save_options& options,
                                 engine::node_context& context) {
@@ -59,12 +56,12 @@ engine::node_result save_images(const engine::image_ptr& images, const save_opti
   }
   save_path path =
       get_save_image_path(options.filename_prefix, options.folder, images->width, images->height);
-  const std::vector<image::png_text_chunk> chunks = metadata_chunks(context);
+  const std::vector<image::png_text_chunk> chunks = save_metadata_chunks(context);
 
   json results = json::array();
   for (int i = 0; i < images->batch; ++i) {
     context.check_interrupt();
-    const std::string file = numbered_name(path.filename, i, path.counter);
+    const std::string file = numbered_file_name(path.filename, i, path.counter);
     const std::string png =
         image::encode_png(to_pixel_image(*images, i), options.compress_level, chunks);
     write_file_atomic(path.folder / file, png);
