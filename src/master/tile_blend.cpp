@@ -23,6 +23,11 @@ namespace comfydist::master {
 namespace fs = std::filesystem;
 namespace {
 
+// Rows per blended band. The blender reads only the tile rows a band touches, so small bands
+// cost no extra data; they bound the buffers at 16384² to ≈73 MB of float sums and weights
+// (feather_blender::band_buffer_bound) plus three 12.6 MB bands of 8-bit rows waiting for the PNG.
+constexpr int kBandRows = 256;
+
 image::pixel_image read_tile(const fs::path& path, int index) {
   try {
     return image::decode_image(read_file(path)).image;
@@ -153,9 +158,11 @@ tile_blend_result blend_tiles(const tile_blend_request& request,
     // deflated on its own thread while the next band is blended.
     image::png_stream_writer png(dir / name, width, height, 3, request.compress_level);
     image::png_background_writer writer(png);
-    blender.finish([&](int /*y0*/, int rows, std::span<const float> band) {
-      writer.push(image::to_rgb8(band, width, rows).pixels);
-    });
+    blender.finish(
+        [&](int /*y0*/, int rows, std::span<const float> band) {
+          writer.push(image::to_rgb8(band, width, rows).pixels);
+        },
+        kBandRows);
     writer.finish();
   }
   std::error_code ec;

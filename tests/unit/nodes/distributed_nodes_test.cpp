@@ -51,12 +51,14 @@ TEST(DistributedRegistration, EachFunctionOffersItsOwnSet) {
     EXPECT_NE(worker.find(name), nullptr) << name;
   }
   EXPECT_EQ(worker.find("DistributedGatheredImages"), nullptr);
+  EXPECT_EQ(worker.find("DistributedSaveBlended"), nullptr);  // reads the master's temp folder
   EXPECT_EQ(worker.find("DebugDelay"), nullptr);
 
   engine::node_registry master;
   register_master_nodes(master);
-  EXPECT_EQ(master.all().size(), 1U);
+  EXPECT_EQ(master.all().size(), 2U);
   EXPECT_NE(master.find("DistributedGatheredImages"), nullptr);
+  EXPECT_NE(master.find("DistributedSaveBlended"), nullptr);
 
   engine::node_registry testing;
   register_test_nodes(testing);
