@@ -93,7 +93,9 @@ class executor::run : public node_context {
   const node_environment& environment() const override { return owner_.environment_; }
   const std::string& node_id() const override { return current_node_; }
   const std::string& prompt_id() const override { return item_.prompt_id; }
-  const json& prompt() const override { return prompt_; }
+  const json& prompt() const override {
+    return item_.metadata_prompt.is_null() ? prompt_ : item_.metadata_prompt;
+  }
   const json& extra_pnginfo() const override { return extra_pnginfo_; }
 
   void check_interrupt() override {

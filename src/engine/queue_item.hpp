@@ -16,6 +16,9 @@ struct queue_item {
   json extra_data = json::object();
   std::vector<std::string> outputs;
   json sensitive = json::object();
+  // What nodes see as the hidden PROMPT (SaveImage's "prompt" metadata) when it is not `prompt`
+  // itself: the master runs a rewritten part of a client's prompt and records the client's.
+  json metadata_prompt;
 
   double priority() const { return number.get<double>(); }
 

@@ -212,6 +212,7 @@ assembly_result job_assembler::run(const assembly_request& request) {
   item.prompt_id = request.job_id;
   item.prompt = std::move(prompt);
   item.extra_data = request.extra_data;
+  item.metadata_prompt = request.client_prompt;
   item.outputs = valid.outputs;
   const engine::execution_outcome outcome = executor_.execute(item);
   result.ok = outcome.success;

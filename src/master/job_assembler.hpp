@@ -29,6 +29,9 @@ struct assembly_request {
   std::string job_id;
   std::int64_t number = 0;
   json master_prompt;  // job_plan::master_prompt
+  // The prompt the client sent: what the master's SaveImages record as the PNG's "prompt" (a
+  // single ComfyUI would record that one, not the master's rewritten part). Null: master_prompt.
+  json client_prompt;
   // Collector id → its images (files under temp/, relative to it), in unit order.
   std::map<std::string, std::vector<std::string>> collected;
   json extra_data = json::object();  // carries client_id, so events reach the job's client

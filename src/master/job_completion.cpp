@@ -62,6 +62,7 @@ void job_scheduler::maybe_finish_locked(job_runtime& rt) {
     request.job_id = rt.job.id;
     request.number = rt.job.number;
     request.master_prompt = rt.job.master_prompt;
+    request.client_prompt = rt.job.prompt;
     request.extra_data = rt.job.extra_data;
     tile_blend_request blend;
     blend.job_id = rt.job.id;
@@ -90,6 +91,7 @@ void job_scheduler::maybe_finish_locked(job_runtime& rt) {
     request.job_id = rt.job.id;
     request.number = rt.job.number;
     request.master_prompt = rt.job.master_prompt;
+    request.client_prompt = rt.job.prompt;
     request.extra_data = rt.job.extra_data;
     for (const auto& collector : rt.job.collector_ids) {
       auto& files = request.collected[collector];

@@ -123,7 +123,9 @@ TEST(TiledUpscale, OneWorkerAndThreeWorkersGiveTheSamePixels) {
   const image::decoded_image decoded = image::decode_image(file.body);
   ASSERT_FALSE(decoded.text_chunks.empty());
   EXPECT_EQ(decoded.text_chunks[0].keyword, "prompt");
-  EXPECT_NE(decoded.text_chunks[0].text.find("\"tiled\""), std::string::npos);
+  // The prompt the client sent, as a single ComfyUI records it, not the master's rewritten part.
+  EXPECT_NE(decoded.text_chunks[0].text.find("ImageUpscaleWithModel"), std::string::npos);
+  EXPECT_EQ(decoded.text_chunks[0].text.find("DistributedSaveBlended"), std::string::npos);
 
   // Nodes after the upscale other than SaveImage run on the master's engine. (Its input step is
   // the one the tiled job above ran: the master must run it again, not answer from a cache.)
@@ -141,6 +143,13 @@ TEST(TiledUpscale, OneWorkerAndThreeWorkersGiveTheSamePixels) {
     worst = std::max(worst, std::abs(255 - one.pixels[i] - negative.pixels[i]));
   }
   EXPECT_LE(worst, 1) << "the inverted tiled upscale is not the negative of the saved one";
+  const json inv_saved = inv["outputs"]["6"]["images"][0];
+  const auto inv_file = c.master().request(
+      "GET", "/view?type=output&filename=" + inv_saved["filename"].get<std::string>());
+  ASSERT_EQ(inv_file.status, 200);
+  const std::string inv_prompt = image::decode_image(inv_file.body).text_chunks.at(0).text;
+  EXPECT_NE(inv_prompt.find("ImageInvert"), std::string::npos);
+  EXPECT_EQ(inv_prompt.find("DistributedGatheredImages"), std::string::npos);
 
   // Against one untiled upscale of the same image (reported, not a guarantee of this test:
   // docs/tiles.md says where tiles and a whole-image pass may differ).
