@@ -36,7 +36,7 @@ std::filesystem::path save_new_file(const std::filesystem::path& dir, const std:
   // O_EXCL instead of an exists() check: two runs saving into one folder must not race.
   constexpr int kMaxNumber = 100000;
   for (int n = 0; n < kMaxNumber; ++n) {
-    const std::filesystem::path path = dir / numbered_name(name, n);
+    std::filesystem::path path = dir / numbered_name(name, n);
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
       if (errno == EEXIST) {

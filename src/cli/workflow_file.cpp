@@ -41,9 +41,10 @@ json load_workflow(const std::string& path) {
   }
   for (const auto& [id, node] : document.items()) {
     if (!node.is_object() || !node.contains("class_type") || !node["class_type"].is_string()) {
-      throw workflow_file_error("'" + path + "': node " + id +
-                                " has no class_type; is it an API-format workflow "
-                                "(\"Export (API)\")?");
+      std::string message = "'" + path + "': node ";
+      message.append(id).append(
+          " has no class_type; is it an API-format workflow (\"Export (API)\")?");
+      throw workflow_file_error(message);
     }
   }
   return document;

@@ -42,9 +42,12 @@ child_process child_process::spawn(const launch_spec& spec) {
     }
   }
   for (const auto& [k, v] : spec.environment) {
-    env_strings.push_back(k + "=" + v);
+    std::string entry = k;
+    entry.append("=").append(v);
+    env_strings.push_back(std::move(entry));
   }
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) {
     envp.push_back(s.data());
   }
@@ -52,6 +55,7 @@ child_process child_process::spawn(const launch_spec& spec) {
   std::vector<std::string> arg_strings{spec.program};
   arg_strings.insert(arg_strings.end(), spec.args.begin(), spec.args.end());
   std::vector<char*> argv;
+  argv.reserve(arg_strings.size() + 1);
   for (auto& s : arg_strings) {
     argv.push_back(s.data());
   }
@@ -120,10 +124,6 @@ child_process& child_process::operator=(child_process&& other) noexcept {
   }
   return *this;
 }
-
-// A running child left behind is its supervisor's decision (stop_workers_on_master_exit); the
-// handle going away does not kill it.
-child_process::~child_process() = default;
 
 std::optional<int> child_process::poll() {
   if (exit_status_ || pid_ <= 0) {

@@ -34,7 +34,9 @@ class child_process {
   child_process& operator=(child_process&& other) noexcept;
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
-  ~child_process();
+  // A running child left behind is its supervisor's decision (stop_workers_on_master_exit); the
+  // handle going away does not kill it.
+  ~child_process() = default;
 
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0 && !exit_status_; }

@@ -69,7 +69,7 @@ std::size_t find_index(const cluster_config& config, const std::string& id) {
 }  // namespace
 
 void add_master_route(net::http_server& server, master_context& context, const std::string& method,
-                      const std::string& path, net::http_handler handler) {
+                      const std::string& path, const net::http_handler& handler) {
   net::http_handler guarded = handler;
   if (context.auth_token) {
     guarded = [&context, handler](net::http_request request, net::http_responder reply) {

@@ -25,7 +25,7 @@ std::vector<gpu_info> parse_nvidia_smi_csv(const std::string& text) {
     if (first == std::string::npos || last == first) {
       continue;
     }
-    auto trim = [](std::string s) {
+    auto trim = [](const std::string& s) {
       const auto a = s.find_first_not_of(" \t\r");
       const auto b = s.find_last_not_of(" \t\r");
       return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);

@@ -18,7 +18,6 @@
 
 namespace comfydist::master {
 namespace fs = std::filesystem;
-using scheduler_detail::delete_outputs;
 using scheduler_detail::join;
 using scheduler_detail::unix_now;
 

@@ -117,7 +117,7 @@ net::http_response queue_distributed(master_context& context, const json& body) 
 
 void add_job_routes(net::http_server& server, master_context& context) {
   add_master_route(server, context, "POST", "/distributed/queue",
-                   [&context](net::http_request request, const net::http_responder& reply) {
+                   [&context](const net::http_request& request, const net::http_responder& reply) {
                      json body = parse_json_body(request.body);
                      if (!body.is_object()) {
                        throw api_error(400, "invalid_request",

@@ -204,6 +204,7 @@ void job_scheduler::dispatch_locked(
                                           : a->job.created_at < b->job.created_at;
   });
   std::vector<const worker_config*> workers;
+  workers.reserve(online.size());
   for (const auto& [worker, queue] : online) {
     workers.push_back(&worker);
   }

@@ -13,7 +13,7 @@ namespace comfydist::master {
 
 // Registers `path` and "/api" + `path`, wrapped in the auth check when the master has a token.
 void add_master_route(net::http_server& server, master_context& context, const std::string& method,
-                      const std::string& path, net::http_handler handler);
+                      const std::string& path, const net::http_handler& handler);
 
 net::http_response master_json(int status, const json& body);
 

@@ -280,8 +280,10 @@ std::vector<std::string> preflight(const json& prompt, const json& worker_object
         return same_value(option, value);
       });
       if (!offered) {
-        report(name + "." + input_name + ": no " + engine::python_repr(value) +
-               " (has: " + options_text(*allowed) + ")");
+        std::string problem = name;
+        problem.append(".").append(input_name).append(": no ").append(engine::python_repr(value));
+        problem.append(" (has: ").append(options_text(*allowed)).append(")");
+        report(problem);
       }
     }
   }

@@ -58,6 +58,7 @@ std::shared_ptr<const json> worker_catalog::info(const worker_config& worker) {
 std::shared_ptr<const node_catalog> worker_catalog::catalog(
     const std::vector<worker_config>& workers) {
   std::vector<std::pair<const worker_config*, std::shared_ptr<const json>>> answers;
+  answers.reserve(workers.size());
   for (const auto& worker : workers) {
     if (auto answer = info(worker)) {
       answers.emplace_back(&worker, std::move(answer));
@@ -65,12 +66,14 @@ std::shared_ptr<const node_catalog> worker_catalog::catalog(
   }
   const std::lock_guard lock(mutex_);
   std::vector<std::pair<std::string, std::uint64_t>> key;
+  key.reserve(answers.size());
   for (const auto& [worker, answer] : answers) {
     key.emplace_back(worker->id, entries_[worker->id].generation);
   }
   if (!built_ || key != built_from_) {
     // Copies of the node lists only when the catalog changes: a ComfyUI's list is megabytes.
     std::vector<worker_node_info> infos;
+    infos.reserve(answers.size());
     for (const auto& [worker, answer] : answers) {
       infos.push_back(worker_node_info{worker->id, worker->name, *answer});
     }

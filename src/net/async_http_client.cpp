@@ -99,7 +99,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     });
     asio::co_spawn(
         strand_, [self = shared_from_this()] { return self->run(); },
-        [self = shared_from_this()](std::exception_ptr error) {
+        [self = shared_from_this()](const std::exception_ptr& error) {
           if (!error) {
             return;
           }
@@ -380,7 +380,7 @@ struct async_http_client::impl {
 
 thread_local const async_http_client::impl* async_http_client::impl::current_client = nullptr;
 
-async_http_client::async_http_client(async_http_client_options options)
+async_http_client::async_http_client(const async_http_client_options& options)
     : impl_(std::make_unique<impl>(options)) {
   const int count = std::max(1, options.threads);
   std::lock_guard lock(impl_->mutex);

@@ -48,7 +48,7 @@ struct async_http_client_options {
 class async_http_client {
  public:
   // Starts the I/O thread(s). Throws std::runtime_error if extra_ca_file cannot be loaded.
-  explicit async_http_client(async_http_client_options options = {});
+  explicit async_http_client(const async_http_client_options& options = {});
   // Calls stop().
   ~async_http_client();
   async_http_client(const async_http_client&) = delete;

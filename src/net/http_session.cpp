@@ -41,7 +41,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // After a 413 we read and drop what the client still sends for this long, so that closing does not
 // reset the connection before the client has read the reply.
 constexpr auto linger_time = std::chrono::seconds(2);
-constexpr std::size_t linger_max_bytes = 64 * 1024 * 1024;
+constexpr std::size_t linger_max_bytes = std::size_t{64} << 20;
 // How long a TLS connection may take to exchange close_notify before it is simply closed.
 constexpr auto tls_shutdown_time = std::chrono::seconds(1);
 
@@ -60,7 +60,7 @@ bool status_without_body(unsigned status) {
   return status < 200 || status == 204 || status == 304;
 }
 
-void log_failure(std::exception_ptr error) {
+void log_failure(const std::exception_ptr& error) {
   if (!error) {
     return;
   }
@@ -162,7 +162,8 @@ class http_session : public std::enable_shared_from_this<http_session<Stream>> {
     if constexpr (is_tls) {
       if (!closing_) {
         lowest().expires_after(tls_shutdown_time);
-        auto [ec] = co_await stream_.async_shutdown(use_tuple);
+        // A peer that does not answer close_notify is closed below all the same.
+        co_await stream_.async_shutdown(use_tuple);
       }
     }
     beast::error_code ignored;

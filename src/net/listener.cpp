@@ -81,7 +81,7 @@ class tcp_listener final : public listener, public std::enable_shared_from_this<
   void start() override {
     asio::co_spawn(
         acceptor_.get_executor(), [self = shared_from_this()] { return self->accept_loop(); },
-        [](std::exception_ptr error) {
+        [](const std::exception_ptr& error) {
           if (error) {
             spdlog::error("listener accept loop failed");
           }

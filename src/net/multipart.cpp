@@ -13,7 +13,7 @@ namespace comfydist::net {
 namespace {
 
 constexpr std::size_t max_boundary_length = 70;  // RFC 2046 §5.1.1
-constexpr std::size_t max_part_headers = 16 * 1024;
+constexpr std::size_t max_part_headers = std::size_t{16} << 10;
 
 [[noreturn]] void fail(const std::string& message) {
   throw api_error(400, "invalid_multipart", message);

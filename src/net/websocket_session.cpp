@@ -26,11 +26,11 @@ namespace websocket = beast::websocket;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A client that stops reading must not grow server memory without bound.
 constexpr std::size_t max_queued_messages = 1024;
-constexpr std::size_t max_queued_bytes = 64 * 1024 * 1024;
+constexpr std::size_t max_queued_bytes = std::size_t{64} << 20;
 // ComfyUI clients send only small JSON messages.
-constexpr std::size_t max_incoming_message = 1024 * 1024;
+constexpr std::size_t max_incoming_message = std::size_t{1} << 20;
 
-void log_failure(std::exception_ptr error) {
+void log_failure(const std::exception_ptr& error) {
   if (!error) {
     return;
   }

@@ -76,7 +76,9 @@ std::vector<bundled_model> find_bundled_models(const fs::path& root) {
         continue;
       }
       const int scale = std::stoi(dir.substr(1));
-      found.push_back({package + "-" + dir, package, scale, json});
+      std::string name = package;
+      name.append("-").append(dir);
+      found.push_back({std::move(name), package, scale, json});
     }
   }
   std::sort(found.begin(), found.end(),

@@ -253,8 +253,7 @@ void shape_program::compile_other(compiled_step& cs) {
       std::vector<dnnl::memory::desc> srcs;
       bool aligned = true;
       int offset = 0;
-      for (std::size_t k = 0; k < step.inputs.size(); ++k) {
-        const int in = step.inputs[k];
+      for (const int in : step.inputs) {
         srcs.push_back(value_desc_[static_cast<std::size_t>(in)]);
         aligned = aligned && offset % channel_block == 0;
         offset += plan_.shapes[static_cast<std::size_t>(in)].channels;

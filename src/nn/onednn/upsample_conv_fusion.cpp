@@ -37,7 +37,10 @@ conv2d_params phase_conv(const conv2d_params& p, int s) {
   for (int o = 0; o < p.out_channels; ++o) {
     for (int i = 0; i < s; ++i) {
       for (int j = 0; j < s; ++j) {
-        const auto oq = static_cast<std::size_t>((o * s + i) * s + j);
+        const std::size_t oq = (static_cast<std::size_t>(o) * static_cast<std::size_t>(s) +
+                                static_cast<std::size_t>(i)) *
+                                   static_cast<std::size_t>(s) +
+                               static_cast<std::size_t>(j);
         for (std::size_t c = 0; c < cin; ++c) {
           for (int dy = 0; dy < p.kernel_h; ++dy) {
             const auto ky = static_cast<std::size_t>(floor_div(i + dy - p.pad_top, s) - min_h);

@@ -114,12 +114,12 @@ named_tensor materialize(pth::zip_reader& zip, const std::string& prefix,
   // A strided view: gather it into row-major order.
   out.values.resize(static_cast<std::size_t>(count));
   std::vector<std::int64_t> index(tensor.size.size(), 0);
-  for (std::size_t i = 0; i < out.values.size(); ++i) {
+  for (auto& value : out.values) {
     std::uint64_t source = 0;
     for (std::size_t d = 0; d < index.size(); ++d) {
       source += static_cast<std::uint64_t>(index[d] * tensor.stride[d]);
     }
-    out.values[i] = values[static_cast<std::size_t>(source)];
+    value = values[static_cast<std::size_t>(source)];
     for (std::size_t d = index.size(); d-- > 0;) {
       if (++index[d] < tensor.size[d]) {
         break;
