@@ -298,8 +298,8 @@ void add_front_door_routes(net::http_server& server, master_context& context) {
   folders.pool = context.pool.get();
   comfy::add_file_routes(
       [&server, &context](const std::string& method, const std::string& path,
-                          net::http_handler handler) {
-        add_master_route(server, context, method, path, std::move(handler));
+                          const net::http_handler& handler) {
+        add_master_route(server, context, method, path, handler);
       },
       folders);
 }

@@ -104,9 +104,8 @@ int run_worker(const worker_options& options) {
   folders.upload_mutex = &context.upload_mutex;
   folders.pool = context.pool.get();
   comfy::add_file_routes(
-      [&server](const std::string& method, const std::string& path, net::http_handler handler) {
-        add_api_route(server, method, path, handler);
-      },
+      [&server](const std::string& method, const std::string& path,
+                const net::http_handler& handler) { add_api_route(server, method, path, handler); },
       folders);
   add_info_routes(server, context);
   add_websocket_routes(server, context);
