@@ -1,6 +1,8 @@
 // Per-format decoders and the EXIF orientation step shared by decode_image (internal to cd_image).
 #pragma once
 
+#include <spng.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +23,14 @@ decoded_image decode_webp(std::span<const std::uint8_t> bytes, const decode_limi
 // The tEXt/iTXt chunks (length, type, data, CRC) encode_png writes right after IHDR. Throws
 // std::invalid_argument for a keyword that is empty, over 79 bytes or holds NUL, or text with NUL.
 std::string png_text_bytes(const std::vector<png_text_chunk>& chunks);
+
+// Sets up a libspng encoder as every PNG of ours is written: 8 bits, 1-4 channels, the zlib
+// level, memory level 9, output through `write`. Throws std::runtime_error naming the failed step.
+void configure_png_encoder(spng_ctx* ctx, spng_rw_fn* write, void* user, int width, int height,
+                           int channels, int compress_level);
+
+// Throws std::runtime_error("PNG encode failed (what): ...") when err is not 0.
+void check_spng(int err, const char* what);
 
 // Orientation tag (1-8) from an EXIF block, or 1 when missing or unreadable.
 int exif_orientation(std::span<const std::uint8_t> exif);

@@ -151,14 +151,32 @@ int write_png_stream(spng_ctx* /*ctx*/, void* user, void* src, std::size_t lengt
   return 0;
 }
 
-void check_spng(int err, const char* what) {
+}  // namespace
+
+void detail::check_spng(int err, const char* what) {
   if (err != 0) {
     throw std::runtime_error(std::string("PNG encode failed (") + what +
                              "): " + spng_strerror(err));
   }
 }
 
-}  // namespace
+void detail::configure_png_encoder(spng_ctx* ctx, spng_rw_fn* write, void* user, int width,
+                                   int height, int channels, int compress_level) {
+  static constexpr std::uint8_t color_types[] = {
+      SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA, SPNG_COLOR_TYPE_TRUECOLOR,
+      SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
+  check_spng(spng_set_png_stream(ctx, write, user), "stream");
+  check_spng(spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, compress_level), "level");
+  // Pillow's ZipEncode uses memLevel 9; libspng's default strategy (Z_FILTERED) and adaptive
+  // filters already match it, so sizes and speed track Pillow's.
+  check_spng(spng_set_option(ctx, SPNG_IMG_MEM_LEVEL, 9), "memory level");
+  spng_ihdr ihdr{};
+  ihdr.width = static_cast<std::uint32_t>(width);
+  ihdr.height = static_cast<std::uint32_t>(height);
+  ihdr.bit_depth = 8;
+  ihdr.color_type = color_types[channels - 1];
+  check_spng(spng_set_ihdr(ctx, &ihdr), "IHDR");
+}
 
 std::string detail::png_text_bytes(const std::vector<png_text_chunk>& chunks) {
   return text_chunks_bytes(chunks);
@@ -166,9 +184,6 @@ std::string detail::png_text_bytes(const std::vector<png_text_chunk>& chunks) {
 
 std::string encode_png(const pixel_image& image, int compress_level,
                        const std::vector<png_text_chunk>& text_chunks) {
-  static constexpr std::uint8_t color_types[] = {
-      SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA, SPNG_COLOR_TYPE_TRUECOLOR,
-      SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
   if (image.channels < 1 || image.channels > 4) {
     throw std::invalid_argument("PNG encode needs 1-4 channels, got " +
                                 std::to_string(image.channels));
@@ -193,20 +208,11 @@ std::string encode_png(const pixel_image& image, int compress_level,
   if (!ctx) {
     throw std::bad_alloc();
   }
-  check_spng(spng_set_png_stream(ctx.get(), write_png_stream, &writer), "stream");
-  check_spng(spng_set_option(ctx.get(), SPNG_IMG_COMPRESSION_LEVEL, compress_level), "level");
-  // Pillow's ZipEncode uses memLevel 9; libspng's default strategy (Z_FILTERED) and adaptive
-  // filters already match it, so sizes and speed track Pillow's.
-  check_spng(spng_set_option(ctx.get(), SPNG_IMG_MEM_LEVEL, 9), "memory level");
-  spng_ihdr ihdr{};
-  ihdr.width = static_cast<std::uint32_t>(image.width);
-  ihdr.height = static_cast<std::uint32_t>(image.height);
-  ihdr.bit_depth = 8;
-  ihdr.color_type = color_types[image.channels - 1];
-  check_spng(spng_set_ihdr(ctx.get(), &ihdr), "IHDR");
-  check_spng(spng_encode_image(ctx.get(), image.pixels.data(), image.pixels.size(), SPNG_FMT_PNG,
-                               SPNG_ENCODE_FINALIZE),
-             "image");
+  detail::configure_png_encoder(ctx.get(), write_png_stream, &writer, image.width, image.height,
+                                image.channels, compress_level);
+  detail::check_spng(spng_encode_image(ctx.get(), image.pixels.data(), image.pixels.size(),
+                                       SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE),
+                     "image");
   if (!writer.text_written) {
     throw std::runtime_error("PNG encode failed: no header written");
   }

@@ -95,22 +95,12 @@ int write_stream(spng_ctx* /*ctx*/, void* user, void* src, std::size_t length) {
   return 0;
 }
 
-void check_spng(int err, const char* what) {
-  if (err != 0) {
-    throw std::runtime_error(std::string("PNG encode failed (") + what +
-                             "): " + spng_strerror(err));
-  }
-}
-
 }  // namespace
 
 png_stream_writer::png_stream_writer(fs::path path, int width, int height, int channels,
                                      int compress_level,
                                      const std::vector<png_text_chunk>& text_chunks)
     : path_(std::move(path)), part_(path_.string() + ".part") {
-  static constexpr std::uint8_t color_types[] = {
-      SPNG_COLOR_TYPE_GRAYSCALE, SPNG_COLOR_TYPE_GRAYSCALE_ALPHA, SPNG_COLOR_TYPE_TRUECOLOR,
-      SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
   if (width <= 0 || height <= 0 || channels < 1 || channels > 4 || compress_level < 0 ||
       compress_level > 9) {
     throw std::invalid_argument("PNG stream: bad size, channel count or compress level");
@@ -125,18 +115,11 @@ png_stream_writer::png_stream_writer(fs::path path, int width, int height, int c
     if (!ctx_) {
       throw std::bad_alloc();
     }
-    check_spng(spng_set_png_stream(ctx_.get(), write_stream, out_.get()), "stream");
-    check_spng(spng_set_option(ctx_.get(), SPNG_IMG_COMPRESSION_LEVEL, compress_level), "level");
-    check_spng(spng_set_option(ctx_.get(), SPNG_IMG_MEM_LEVEL, 9), "memory level");
-    spng_ihdr ihdr{};
-    ihdr.width = static_cast<std::uint32_t>(width);
-    ihdr.height = static_cast<std::uint32_t>(height);
-    ihdr.bit_depth = 8;
-    ihdr.color_type = color_types[channels - 1];
-    check_spng(spng_set_ihdr(ctx_.get(), &ihdr), "IHDR");
-    check_spng(spng_encode_image(ctx_.get(), nullptr, 0, SPNG_FMT_PNG,
-                                 SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE),
-               "start");
+    detail::configure_png_encoder(ctx_.get(), write_stream, out_.get(), width, height, channels,
+                                  compress_level);
+    detail::check_spng(spng_encode_image(ctx_.get(), nullptr, 0, SPNG_FMT_PNG,
+                                         SPNG_ENCODE_PROGRESSIVE | SPNG_ENCODE_FINALIZE),
+                       "start");
   } catch (...) {
     out_.reset();
     std::error_code ec;
@@ -168,7 +151,7 @@ void png_stream_writer::write_rows(std::span<const std::uint8_t> rows) {
     --rows_left_;
     // The last row answers SPNG_EOI: the image is complete.
     if (err != 0 && !(err == SPNG_EOI && rows_left_ == 0)) {
-      check_spng(err, "row");
+      detail::check_spng(err, "row");
     }
   }
 }

@@ -285,6 +285,23 @@ bool job_scheduler::prefetch_pays_locked(const std::string& worker_id,
   return drain_seconds >= 1.5 * own->second;
 }
 
+unit_run_request job_scheduler::unit_request(const worker_config& worker, const std::string& job_id,
+                                             const json& prompt,
+                                             const std::vector<std::string>& collected,
+                                             int worker_timeout_seconds) const {
+  unit_run_request request;
+  request.worker = worker;
+  request.auth_token = auth_token_;
+  request.job_id = job_id;
+  request.prompt = prompt;
+  request.collected_outputs = collected;
+  request.input_dir = folders_.input_dir;
+  request.output_dir = folders_.output_dir;
+  request.temp_dir = folders_.temp_dir;
+  request.no_progress_timeout = std::chrono::seconds(std::max(1, worker_timeout_seconds));
+  return request;
+}
+
 void job_scheduler::dispatch_unit_locked(job_runtime& rt, int index, const worker_config& worker) {
   unit_record& unit = rt.units[static_cast<std::size_t>(index)];
   unit_runtime& live = rt.live[static_cast<std::size_t>(index)];
@@ -348,17 +365,9 @@ void job_scheduler::dispatch_unit_locked(job_runtime& rt, int index, const worke
   live.offline_since_ms.reset();
   inflight_[worker.id] += 1;
 
-  unit_run_request request;
-  request.worker = worker;
-  request.auth_token = auth_token_;
-  request.job_id = job_id;
+  unit_run_request request = unit_request(worker, job_id, unit.prompt, unit.collected_outputs,
+                                          settings_.worker_timeout_seconds);
   request.unit_index = index;
-  request.prompt = unit.prompt;
-  request.collected_outputs = unit.collected_outputs;
-  request.input_dir = folders_.input_dir;
-  request.output_dir = folders_.output_dir;
-  request.temp_dir = folders_.temp_dir;
-  request.no_progress_timeout = std::chrono::seconds(std::max(1, settings_.worker_timeout_seconds));
   const json spec = tile_spec_of(rt.job.mode, rt.job.master_prompt, rt.job.collector_ids);
   if (!spec.is_null()) {
     if (!rt.tile_scale) {

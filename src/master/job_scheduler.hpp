@@ -144,6 +144,11 @@ class job_scheduler {
   std::filesystem::path run_tile_input_on_worker(const std::string& job_id, const json& input,
                                                  const std::vector<std::string>& eligible,
                                                  const std::vector<std::string>& missing);
+  // A unit for `worker` with the master's token and folders; the caller adds the unit's index,
+  // image check and so on.
+  unit_run_request unit_request(const worker_config& worker, const std::string& job_id,
+                                const json& prompt, const std::vector<std::string>& collected,
+                                int worker_timeout_seconds) const;
   void loop();
   void dispatch_locked(const std::vector<std::pair<worker_config, std::int64_t>>& online);
   void dispatch_unit_locked(job_runtime& runtime, int index, const worker_config& worker);

@@ -48,17 +48,9 @@ fs::path job_scheduler::run_tile_input_on_worker(const std::string& job_id, cons
   const int attempts = std::max(1, config_.snapshot().settings.max_attempts_per_unit);
   for (std::size_t i = 0; i < candidates.size() && static_cast<int>(i) < attempts; ++i) {
     const worker_config& worker = candidates[i].second;
-    unit_run_request request;
-    request.worker = worker;
-    request.auth_token = auth_token_;
-    request.job_id = "tiles-input-" + job_id;
-    request.prompt = input;
-    request.collected_outputs = {kTileInputNode};
-    request.input_dir = folders_.input_dir;
-    request.output_dir = folders_.output_dir;
-    request.temp_dir = folders_.temp_dir;
-    request.no_progress_timeout =
-        std::chrono::seconds(std::max(1, config_.snapshot().settings.worker_timeout_seconds));
+    const unit_run_request request =
+        unit_request(worker, "tiles-input-" + job_id, input, {kTileInputNode},
+                     config_.snapshot().settings.worker_timeout_seconds);
     unit_run_control control;
     spdlog::info("event=tile_input_dispatched job={} worker={}", job_id, worker.name);
     const unit_run_result ran = run_unit(http_, request, control);
